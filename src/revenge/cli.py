@@ -1,0 +1,200 @@
+"""`revenge` command line: serve, worker, migrate, users … (library commands in library/cli.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from revenge.core.config import Settings, get_settings, set_settings
+from revenge.core.db import Database, set_database
+
+app = typer.Typer(help="Revenge media server", no_args_is_help=True)
+users_app = typer.Typer(help="Manage user accounts", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+T = TypeVar("T")
+
+
+def _settings(**overrides: Any) -> Settings:
+    settings = get_settings()
+    if overrides := {k: v for k, v in overrides.items() if v is not None}:
+        settings = settings.model_copy(update=overrides)
+        set_settings(settings)
+    return settings
+
+
+def run_with_database(work: Callable[[], Awaitable[T]]) -> T:
+    """Run ``work`` with the database ready (embedded server started, migrations applied)."""
+    from revenge.core.logging import configure_logging
+    from revenge.main import prepare_database
+
+    settings = get_settings()
+    configure_logging(json=settings.log_json, level=settings.log_level)
+
+    async def runner() -> T:
+        database = await prepare_database(settings)
+        set_database(database)
+        try:
+            return await work()
+        finally:
+            await database.dispose()
+            set_database(None)
+
+    return asyncio.run(runner())
+
+
+def read_password(confirm: bool = True) -> str:
+    """From a prompt on a terminal, else the first line of stdin (for scripts)."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    password = getpass.getpass("Password: ")
+    if confirm and getpass.getpass("Repeat: ") != password:
+        raise typer.BadParameter("passwords differ")
+    return password
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="port")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="job workers in this process (0 = none)")
+    ] = None,
+) -> None:
+    """Migrate, create the first admin, serve the API and run job workers."""
+    import uvicorn
+
+    from revenge.main import create_app
+
+    settings = _settings(host=host, port=port, workers=workers)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=30,
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(help="jobs run at the same time")] = 2,
+) -> None:
+    """Run job workers only (API served elsewhere, same database)."""
+    from procrastinate import PsycopgConnector  # noqa: F401  (documented dependency)
+    from psycopg_pool import AsyncConnectionPool
+
+    from revenge import worker as worker_module
+    from revenge.core.db import get_database, to_libpq_url
+
+    async def work() -> None:
+        pool = AsyncConnectionPool(
+            to_libpq_url(get_database().url), min_size=1, max_size=concurrency + 2, open=False
+        )
+        await pool.open()
+        async with worker_module.job_app.open_async(pool):
+            await worker_module.job_app.run_worker_async(concurrency=concurrency)
+        await pool.close()
+
+    run_with_database(work)
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Option(help="target revision")] = "heads",
+    downgrade: Annotated[
+        str | None, typer.Option(help="roll back to this revision (e.g. -1)")
+    ] = None,
+) -> None:
+    """Apply migrations (or roll back with --downgrade)."""
+    from revenge.core import migrate as migrations
+    from revenge.core.db import resolve_database_url
+
+    settings = get_settings()
+
+    async def run() -> None:
+        database = Database(resolve_database_url(settings.database_url, settings.data_dir))
+        try:
+            if downgrade:
+                await migrations.downgrade(database.engine, downgrade)
+            else:
+                await migrations.upgrade(database.engine, revision)
+        finally:
+            await database.dispose()
+
+    asyncio.run(run())
+    typer.echo("migrations: done")
+
+
+@users_app.command("create")
+def users_create(
+    username: str,
+    admin: Annotated[bool, typer.Option("--admin", help="give admin rights")] = False,
+    email: Annotated[str | None, typer.Option(help="email address")] = None,
+) -> None:
+    """Create a user; the password comes from a prompt or stdin."""
+    from revenge.core.db import session_scope
+    from revenge.users import service
+    from revenge.users.schemas import UserCreate
+
+    data = UserCreate(username=username, password=read_password(), is_admin=admin, email=email)
+
+    async def work() -> str:
+        async with session_scope() as session:
+            user = await service.create_user(session, data)
+            return str(user.id)
+
+    typer.echo(f"created {username} ({run_with_database(work)})")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List users."""
+    from revenge.core.db import session_scope
+    from revenge.users import service
+
+    async def work() -> list[tuple[str, bool, bool]]:
+        async with session_scope() as session:
+            users, _ = await service.list_users(session, 500, 0)
+            return [(u.username, u.is_admin, u.is_active) for u in users]
+
+    for username, is_admin, is_active in run_with_database(work):
+        flags = ",".join(f for f, on in (("admin", is_admin), ("disabled", not is_active)) if on)
+        typer.echo(f"{username}\t{flags}")
+
+
+@users_app.command("set-password")
+def users_set_password(username: str) -> None:
+    """Set a user's password (prompt or stdin); their logins end."""
+    from revenge.core.clock import utcnow
+    from revenge.core.db import session_scope
+    from revenge.core.security import hash_password
+    from revenge.users import repository
+
+    password = read_password()
+    if len(password) < 8:
+        raise typer.BadParameter("at least 8 characters")
+
+    async def work() -> bool:
+        async with session_scope() as session:
+            user = await repository.get_user_by_username(session, username)
+            if user is None:
+                return False
+            user.password_hash = hash_password(password)
+            await repository.revoke_user_sessions(session, user.id, utcnow())
+            return True
+
+    if not run_with_database(work):
+        typer.echo(f"no such user: {username}", err=True)
+        raise typer.Exit(1)
+    typer.echo("password set")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

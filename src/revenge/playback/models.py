@@ -1,0 +1,57 @@
+"""Play sessions and their raw events (the raw events are kept; statistics derive from them)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, func
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from revenge.core.db import Base, Timestamps, UUIDPrimaryKey
+
+
+class PlaySession(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "play_sessions"
+    __table_args__ = (
+        Index("ix_play_sessions_user_media", "user_id", "media_type", "media_id", "last_event_at"),
+        Index("ix_play_sessions_user_ended", "user_id", "ended_at"),
+        {"schema": "shared"},
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("shared.users.id", ondelete="CASCADE")
+    )
+    media_type: Mapped[str] = mapped_column(String(16))  # movie|episode|track
+    media_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    state: Mapped[str] = mapped_column(String(16))  # playing|paused|stopped
+    client: Mapped[str | None] = mapped_column(String(100))
+    device: Mapped[str | None] = mapped_column(String(100))
+    started_at: Mapped[datetime]
+    last_event_at: Mapped[datetime]
+    # While playing: when the current playing stretch began (None while paused/stopped).
+    playing_since: Mapped[datetime | None]
+    position_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    played_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    item_duration_ms: Mapped[int | None] = mapped_column(BigInteger)
+    ended_at: Mapped[datetime | None]
+    # Whether the finished play meets the play rule (see PlayRuleSettings).
+    counted: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+
+
+class PlayEvent(UUIDPrimaryKey, Base):
+    __tablename__ = "play_events"
+    __table_args__ = (
+        Index("ix_play_events_session", "session_id", "occurred_at"),
+        {"schema": "shared"},
+    )
+
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("shared.play_sessions.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    event: Mapped[str] = mapped_column(String(16))  # start|pause|resume|progress|stop
+    position_ms: Mapped[int] = mapped_column(BigInteger)
+    occurred_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(server_default=func.now())

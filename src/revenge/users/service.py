@@ -1,0 +1,288 @@
+"""Accounts, logins and API keys."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import timedelta
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from revenge.core import ratelimit
+from revenge.core.clock import utcnow
+from revenge.core.config import Settings
+from revenge.core.deps import Principal
+from revenge.core.errors import BadRequest, Conflict, Forbidden, NotFound, RateLimited, Unauthorized
+from revenge.core.security import (
+    hash_password,
+    needs_rehash,
+    new_token,
+    token_digest,
+    verify_password,
+)
+from revenge.users import repository
+from revenge.users.models import ApiKey, AuthSession, User
+from revenge.users.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyRead,
+    TokenPair,
+    UserAdminUpdate,
+    UserCreate,
+    UserRead,
+    UserUpdateMe,
+)
+
+log = structlog.get_logger(__name__)
+ACCESS_PREFIX, REFRESH_PREFIX, API_KEY_PREFIX = "rva_", "rvr_", "rvk_"
+
+
+def _principal(
+    user: User, session_id: uuid.UUID | None = None, api_key_id: uuid.UUID | None = None
+) -> Principal:
+    return Principal(
+        id=user.id,
+        username=user.username,
+        is_admin=user.is_admin,
+        locale=user.locale,
+        timezone=user.timezone,
+        session_id=session_id,
+        api_key_id=api_key_id,
+    )
+
+
+async def authenticate(
+    session: AsyncSession, bearer: str | None, api_key: str | None
+) -> Principal | None:
+    """The caller behind a bearer token or an API key; None when neither is valid."""
+    now = utcnow()
+    if bearer:
+        found = await repository.get_session_by_access(session, token_digest(bearer), now)
+        if found is None:
+            return None
+        auth_session, user = found
+        return _principal(user, session_id=auth_session.id)
+    if api_key:
+        found_key = await repository.get_api_key(session, token_digest(api_key), now)
+        if found_key is None:
+            return None
+        key, user = found_key
+        key.last_used_at = now
+        return _principal(user, api_key_id=key.id)
+    return None
+
+
+async def _issue_tokens(
+    session: AsyncSession, user: User, settings: Settings, user_agent: str | None
+) -> TokenPair:
+    now = utcnow()
+    access, refresh = new_token(ACCESS_PREFIX), new_token(REFRESH_PREFIX)
+    session.add(
+        AuthSession(
+            user_id=user.id,
+            access_token_hash=token_digest(access),
+            access_expires_at=now + timedelta(seconds=settings.access_token_ttl_seconds),
+            refresh_token_hash=token_digest(refresh),
+            refresh_expires_at=now + timedelta(days=settings.refresh_token_ttl_days),
+            user_agent=(user_agent or "")[:400] or None,
+        )
+    )
+    await session.flush()
+    return TokenPair(
+        user=UserRead.model_validate(user),
+        access_token=access,
+        refresh_token=refresh,
+        expires_in=settings.access_token_ttl_seconds,
+    )
+
+
+async def login(
+    session: AsyncSession,
+    settings: Settings,
+    username: str,
+    password: str,
+    *,
+    client_ip: str,
+    user_agent: str | None,
+) -> TokenPair:
+    """Check credentials; failures are counted per IP and per username (429 when exceeded)."""
+    keys = [f"login:ip:{client_ip}", f"login:user:{username.lower()}"]
+    for key in keys:
+        retry_after = await ratelimit.retry_after_if_blocked(
+            key, limit=settings.login_max_attempts, window_seconds=settings.login_window_seconds
+        )
+        if retry_after is not None:
+            raise RateLimited("auth.too_many_attempts", retry_after=retry_after)
+    user = await repository.get_user_by_username(session, username)
+    # verify_password runs argon2 even for an unknown user: same answer, same time.
+    valid = verify_password(user.password_hash if user else None, password)
+    if not valid or user is None or not user.is_active:
+        for key in keys:
+            await ratelimit.record_hit(key, window_seconds=settings.login_window_seconds)
+        raise Unauthorized("auth.invalid_credentials")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    await ratelimit.reset(keys[1])
+    log.info("auth.login", user_id=str(user.id))
+    return await _issue_tokens(session, user, settings, user_agent)
+
+
+async def refresh(
+    session: AsyncSession, settings: Settings, refresh_token: str, user_agent: str | None
+) -> TokenPair:
+    """Rotate: the old session is revoked and a new pair issued (a refresh token works once)."""
+    auth_session = await repository.get_session_by_refresh(session, token_digest(refresh_token))
+    now = utcnow()
+    if (
+        auth_session is None
+        or auth_session.revoked_at is not None
+        or auth_session.refresh_expires_at <= now
+    ):
+        raise Unauthorized("auth.invalid_refresh_token")
+    user = await repository.get_user(session, auth_session.user_id)
+    if user is None or not user.is_active:
+        raise Unauthorized("auth.invalid_refresh_token")
+    auth_session.revoked_at = now
+    return await _issue_tokens(session, user, settings, user_agent)
+
+
+async def logout(session: AsyncSession, principal: Principal) -> None:
+    if principal.session_id is None:
+        raise BadRequest("auth.logout_requires_session")
+    auth_session = await session.get(AuthSession, principal.session_id)
+    if auth_session is not None and auth_session.revoked_at is None:
+        auth_session.revoked_at = utcnow()
+
+
+async def get_me(session: AsyncSession, principal: Principal) -> User:
+    user = await repository.get_user(session, principal.id)
+    if user is None:
+        raise Unauthorized()
+    return user
+
+
+async def update_me(session: AsyncSession, principal: Principal, changes: UserUpdateMe) -> User:
+    user = await get_me(session, principal)
+    data = changes.model_dump(exclude_unset=True)
+    if "new_password" in data:
+        if not changes.current_password or not verify_password(
+            user.password_hash, changes.current_password
+        ):
+            raise Forbidden("auth.wrong_current_password")
+        user.password_hash = hash_password(changes.new_password or "")
+        # Every other login ends: a password change is often a reaction to a leak.
+        await repository.revoke_user_sessions(session, user.id, utcnow(), keep=principal.session_id)
+    for field in ("display_name", "email", "locale", "timezone"):
+        if field in data and (field != "timezone" or data[field] is not None):
+            setattr(user, field, data[field])
+    await session.flush()
+    return user
+
+
+async def create_user(session: AsyncSession, data: UserCreate) -> User:
+    if await repository.get_user_by_username(session, data.username) is not None:
+        raise Conflict("users.username_taken", username=data.username)
+    user = User(
+        username=data.username,
+        email=data.email,
+        password_hash=hash_password(data.password),
+        display_name=data.display_name,
+        is_admin=data.is_admin,
+        locale=data.locale,
+        timezone=data.timezone or "UTC",
+    )
+    session.add(user)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:  # a concurrent create of the same name
+        raise Conflict("users.username_taken", username=data.username) from exc
+    return user
+
+
+async def list_users(session: AsyncSession, limit: int, offset: int) -> tuple[list[User], int]:
+    return await repository.list_users(session, limit, offset)
+
+
+async def _get_user_or_404(session: AsyncSession, user_id: uuid.UUID) -> User:
+    user = await repository.get_user(session, user_id)
+    if user is None:
+        raise NotFound("users.not_found")
+    return user
+
+
+async def admin_update_user(
+    session: AsyncSession, admin: Principal, user_id: uuid.UUID, changes: UserAdminUpdate
+) -> User:
+    user = await _get_user_or_404(session, user_id)
+    data = changes.model_dump(exclude_unset=True)
+    losing_admin = data.get("is_admin") is False or data.get("is_active") is False
+    if losing_admin and user.is_admin and await repository.count_admins(session) <= 1:
+        raise Conflict("users.last_admin")
+    if data.get("password"):
+        user.password_hash = hash_password(data.pop("password"))
+        await repository.revoke_user_sessions(session, user.id, utcnow())
+    data.pop("password", None)
+    for field, value in data.items():
+        if value is not None or field in ("email", "display_name", "locale"):
+            setattr(user, field, value)
+    if data.get("is_active") is False:
+        await repository.revoke_user_sessions(session, user.id, utcnow())
+    await session.flush()
+    return user
+
+
+async def delete_user(session: AsyncSession, admin: Principal, user_id: uuid.UUID) -> None:
+    user = await _get_user_or_404(session, user_id)
+    if user.id == admin.id:
+        raise Conflict("users.cannot_delete_self")
+    if user.is_admin and await repository.count_admins(session) <= 1:
+        raise Conflict("users.last_admin")
+    await session.delete(user)
+    await session.flush()
+
+
+async def create_api_key(
+    session: AsyncSession, principal: Principal, data: ApiKeyCreate
+) -> ApiKeyCreated:
+    key = new_token(API_KEY_PREFIX)
+    row = ApiKey(
+        user_id=principal.id,
+        name=data.name,
+        key_hash=token_digest(key),
+        prefix=key[:10],
+        expires_at=data.expires_at,
+    )
+    session.add(row)
+    await session.flush()
+    await session.refresh(row)
+    return ApiKeyCreated(**ApiKeyRead.model_validate(row).model_dump(), key=key)
+
+
+async def list_api_keys(session: AsyncSession, principal: Principal) -> list[ApiKey]:
+    return await repository.list_api_keys(session, principal.id)
+
+
+async def delete_api_key(session: AsyncSession, principal: Principal, key_id: uuid.UUID) -> None:
+    key = await session.get(ApiKey, key_id)
+    # Someone else's key answers exactly like a missing one.
+    if key is None or key.user_id != principal.id:
+        raise NotFound("users.api_key_not_found")
+    await session.delete(key)
+
+
+async def ensure_first_admin(session: AsyncSession, settings: Settings) -> str | None:
+    """Create the first admin when there is no user yet; returns a generated password, if any."""
+    if (await repository.list_users(session, 1, 0))[1] > 0:
+        return None
+    username = settings.admin_username or "admin"
+    generated = None
+    if settings.admin_password is not None:
+        password = settings.admin_password.get_secret_value()
+    else:
+        password = generated = secrets.token_urlsafe(12)
+    await create_user(session, UserCreate(username=username, password=password, is_admin=True))
+    return generated

@@ -1,0 +1,15 @@
+"""The job app's edge: imports every feature's jobs, registering their tasks, periodic
+schedules and event subscribers, so `revenge serve` and `revenge worker` run the same jobs."""
+
+from __future__ import annotations
+
+from revenge.core.jobs import job_app
+from revenge.playback import jobs as playback_jobs
+from revenge.system import jobs as system_jobs
+
+FEATURE_JOB_MODULES = [
+    playback_jobs,
+    system_jobs,
+]
+
+__all__ = ["FEATURE_JOB_MODULES", "job_app"]
