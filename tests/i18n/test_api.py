@@ -5,13 +5,13 @@ import pytest
 
 async def test_locales_listing_has_native_names_and_completeness(client):
     body = (await client.get("/api/v1/i18n/locales")).json()
-    assert {(l["code"], l["native_name"]) for l in body} == {
+    assert {(loc["code"], loc["native_name"]) for loc in body} == {
         ("en", "English"),
         ("de", "Deutsch"),
         ("es", "Español"),
         ("fr", "Français"),
     }
-    assert all(l["completeness"] == 1.0 for l in body)
+    assert all(loc["completeness"] == 1.0 for loc in body)
 
 
 async def test_catalogue_with_etag_and_304(client):
