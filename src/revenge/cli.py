@@ -11,7 +11,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from revenge.core.config import Settings, get_settings, set_settings
-from revenge.core.db import Database, set_database
+from revenge.core.db import Database, release_embedded_postgres, set_database
 
 app = typer.Typer(help="Revenge media server", no_args_is_help=True)
 users_app = typer.Typer(help="Manage user accounts", no_args_is_help=True)
@@ -44,6 +44,7 @@ def run_with_database(work: Callable[[], Awaitable[T]]) -> T:
         finally:
             await database.dispose()
             set_database(None)
+            release_embedded_postgres(settings.data_dir)
 
     return asyncio.run(runner())
 
@@ -127,6 +128,7 @@ def migrate(
                 await migrations.upgrade(database.engine, revision)
         finally:
             await database.dispose()
+            release_embedded_postgres(settings.data_dir)
 
     asyncio.run(run())
     typer.echo("migrations: done")
@@ -197,4 +199,8 @@ def users_set_password(username: str) -> None:
 
 
 def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # `python -m revenge.cli`
     app()

