@@ -13,7 +13,6 @@ import procrastinate
 from procrastinate import RetryDecision
 from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.jobs import Job
-from psycopg.pq import TransactionStatus
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from revenge.core.db import raw_connection
@@ -59,22 +58,20 @@ async def defer(
     With a ``queueing_lock`` an identical job already waiting absorbs this one (returns None):
     the waiting job will see this transaction's rows when it runs.
     """
-    connection = await raw_connection(session)
-    options: dict[str, Any] = {"connection": connection}
+    options: dict[str, Any] = {"connection": await raw_connection(session)}
     if queueing_lock is not None:
         options["queueing_lock"] = queueing_lock
     if schedule_in is not None:
         options["schedule_in"] = schedule_in
     if priority is not None:
         options["priority"] = priority
-    # A queueing-lock conflict is a unique violation: a psycopg savepoint keeps it from
-    # aborting the caller's transaction. psycopg only makes a savepoint when a transaction is
-    # already open (SQLAlchemy begins lazily), else it would BEGIN/COMMIT on its own.
-    if connection.info.transaction_status == TransactionStatus.IDLE:
-        await connection.execute("SELECT 1")
+    # A queueing-lock conflict is a unique violation: keep it from aborting the caller's
+    # transaction by running the insert in a savepoint.
     try:
-        async with connection.transaction():
-            job_id: int = await task.configure(**options).defer_async(**kwargs)
-            return job_id
+        async with session.begin_nested():
+            # The ORM emits SAVEPOINT lazily, on its own first statement; procrastinate writes
+            # through the raw connection, so force it here or a conflict aborts the caller.
+            await session.connection()
+            return await task.configure(**options).defer_async(**kwargs)
     except AlreadyEnqueued:
         return None
