@@ -54,7 +54,7 @@ class FakeFcm:
             try:
                 claims = jwt.decode(
                     str(form.get("assertion")),
-                    certs={"key": self.public_cert_pem},
+                    certs=self.public_cert_pem,
                     audience=self.token_url,
                 )
             except ValueError as exc:

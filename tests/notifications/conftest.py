@@ -5,7 +5,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from tests.fakes.webpush import FakePushService
 from tests.helpers import free_port, serve_asgi
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def settings(test_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """The test settings; notification knobs changed here are restored after each test."""
     monkeypatch.setattr(test_settings.webhook, "allow_list", "127.0.0.1/32")
@@ -44,7 +44,9 @@ class SmtpSink:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.down:
             return "451 4.3.0 Mail server temporarily unavailable"
-        self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
+        self.messages.append(
+            (list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default))
+        )
         return "250 OK"
 
 
@@ -160,6 +162,14 @@ async def make_time_pass(session: Any) -> None:
             "WHERE status = 'pending'"
         )
     )
+
+
+async def sweep(jobs: Any) -> None:
+    """What the every-minute ``notifications.retry_due`` sweeper does, then the drains."""
+    from revenge.core.jobs import job_app
+
+    await job_app.tasks["notifications.retry_due"].func(timestamp=0)
+    await jobs.run()
 
 
 __all__ = ["asyncio", "make_time_pass", "send_notification"]

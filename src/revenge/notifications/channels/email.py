@@ -82,9 +82,10 @@ def build_message(item: DeliveryItem, address: str, settings: Settings) -> Email
     message["To"] = address
     # Stable across retries, so a receiving server can drop a duplicate.
     message["Message-ID"] = make_msgid(idstring=str(item.delivery_id), domain="revenge.local")
-    message["Content-Language"] = item.recipient.locale
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    # After the parts: making the message multipart moves Content-* headers into the parts.
+    message["Content-Language"] = item.recipient.locale
     return message
 
 
