@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from revenge.core.clock import utcnow
@@ -27,17 +27,29 @@ from revenge.notifications.channels.base import (
     TargetGone,
 )
 from revenge.notifications.channels.registry import build_channel
-from revenge.notifications.models import (
-    Notification,
-    NotificationDelivery,
-    NotificationDeliveryAttempt,
-)
+from revenge.notifications.models import Notification, NotificationDelivery
 from revenge.notifications.types import NOTIFICATION_TYPES, ChannelKind, NotificationType
 from revenge.users.models import User
 
 log = structlog.get_logger(__name__)
 BACKOFF_BASE_SECONDS = {ChannelKind.email: 30.0, ChannelKind.push: 15.0, ChannelKind.webhook: 30.0}
 MAX_ERROR_LENGTH = 500
+
+_UPDATE_DELIVERIES = text(
+    "UPDATE shared.notification_deliveries AS d SET status = v.status, attempts = v.attempts, "
+    "response_code = v.code, last_error = v.error, sent_at = v.sent, "
+    "next_attempt_at = v.next, updated_at = now() "
+    "FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[]), CAST(:attempts AS int[]), "
+    "CAST(:codes AS int[]), CAST(:errors AS text[]), CAST(:sent AS timestamptz[]), "
+    "CAST(:next AS timestamptz[])) AS v(id, status, attempts, code, error, sent, next) "
+    "WHERE d.id = v.id"
+)
+_INSERT_ATTEMPTS = text(
+    "INSERT INTO shared.notification_delivery_attempts "
+    "(delivery_id, attempt, status, response_code, error) "
+    "SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:attempts AS int[]), "
+    "CAST(:statuses AS text[]), CAST(:codes AS int[]), CAST(:errors AS text[]))"
+)
 
 
 @dataclass
@@ -192,8 +204,29 @@ async def _record(
                 "error": error,
             }
         )
-    await session.execute(update(NotificationDelivery), updates)
-    await session.execute(insert(NotificationDeliveryAttempt), attempts)
+    # Two statements per batch, not two per delivery.
+    await session.execute(
+        _UPDATE_DELIVERIES,
+        {
+            "ids": [u["id"] for u in updates],
+            "statuses": [u["status"] for u in updates],
+            "attempts": [u["attempts"] for u in updates],
+            "codes": [u["response_code"] for u in updates],
+            "errors": [u["last_error"] for u in updates],
+            "sent": [u["sent_at"] for u in updates],
+            "next": [u["next_attempt_at"] for u in updates],
+        },
+    )
+    await session.execute(
+        _INSERT_ATTEMPTS,
+        {
+            "ids": [a["delivery_id"] for a in attempts],
+            "attempts": [a["attempt"] for a in attempts],
+            "statuses": [a["status"] for a in attempts],
+            "codes": [a["response_code"] for a in attempts],
+            "errors": [a["error"] for a in attempts],
+        },
+    )
     return stats
 
 

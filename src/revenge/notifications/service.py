@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import TemplateError
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from revenge.core.clock import utcnow
@@ -65,6 +65,20 @@ SEND_TASKS = {
 # Above this many recipients one drain job per channel serves everybody (a fan-out of
 # 10,000 users must not insert 10,000 jobs).
 PER_USER_JOBS_UP_TO = 20
+
+_INSERT_NOTIFICATIONS = text(
+    "INSERT INTO shared.notifications "
+    "(id, user_id, type, title, message, data, locale, group_key, in_app) "
+    "SELECT v.id, v.user_id, :type, v.title, v.message, CAST(:data AS jsonb), v.locale, "
+    ":group_key, v.in_app FROM unnest(CAST(:ids AS uuid[]), CAST(:users AS uuid[]), "
+    "CAST(:titles AS text[]), CAST(:messages AS text[]), CAST(:locales AS text[]), "
+    "CAST(:in_app AS boolean[])) AS v(id, user_id, title, message, locale, in_app)"
+)
+_INSERT_DELIVERIES = text(
+    "INSERT INTO shared.notification_deliveries (id, notification_id, user_id, channel, target_key) "
+    "SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:nids AS uuid[]), CAST(:users AS uuid[]), "
+    "CAST(:channels AS text[]), CAST(:keys AS text[]))"
+)
 
 
 @dataclass(frozen=True)
@@ -208,9 +222,32 @@ async def notify_many(
                 )
     if not notifications:
         return []
-    await session.execute(insert(Notification), notifications)
+    # One statement per table whatever the fan-out (unnest of arrays; the data is shared).
+    await session.execute(
+        _INSERT_NOTIFICATIONS,
+        {
+            "ids": [n["id"] for n in notifications],
+            "users": [n["user_id"] for n in notifications],
+            "titles": [n["title"] for n in notifications],
+            "messages": [n["message"] for n in notifications],
+            "locales": [n["locale"] for n in notifications],
+            "in_app": [n["in_app"] for n in notifications],
+            "type": kind.value,
+            "data": json.dumps(data),
+            "group_key": group_key,
+        },
+    )
     if deliveries:
-        await session.execute(insert(NotificationDelivery), deliveries)
+        await session.execute(
+            _INSERT_DELIVERIES,
+            {
+                "ids": [d["id"] for d in deliveries],
+                "nids": [d["notification_id"] for d in deliveries],
+                "users": [d["user_id"] for d in deliveries],
+                "channels": [d["channel"] for d in deliveries],
+                "keys": [d["target_key"] for d in deliveries],
+            },
+        )
     if in_app_ids:
         # Live inboxes (SSE) in any process hear about it when this transaction commits.
         await session.execute(
