@@ -14,6 +14,15 @@ from revenge.library.models import (
     Series,
     Track,
 )
+from revenge.notifications.models import (
+    Notification,
+    NotificationChannel,
+    NotificationDelivery,
+    NotificationDeliveryAttempt,
+    NotificationPreference,
+    PendingNewContent,
+    PushDevice,
+)
 from revenge.playback.models import PlayEvent, PlaySession
 from revenge.users.models import ApiKey, AuthSession, User
 
@@ -28,8 +37,15 @@ __all__ = [
     "MediaFile",
     "MediaImage",
     "Movie",
+    "Notification",
+    "NotificationChannel",
+    "NotificationDelivery",
+    "NotificationDeliveryAttempt",
+    "NotificationPreference",
+    "PendingNewContent",
     "PlayEvent",
     "PlaySession",
+    "PushDevice",
     "RateLimitBucket",
     "Season",
     "Series",

@@ -30,6 +30,7 @@ from revenge.core.logging import configure_logging
 from revenge.core.middleware import RequestContextMiddleware
 from revenge.core.migrate import upgrade
 from revenge.i18n.api import router as i18n_router
+from revenge.notifications.api import router as notifications_router
 from revenge.playback.api import router as playback_router
 from revenge.system.api import ops_router
 from revenge.system.api import router as system_router
@@ -46,6 +47,7 @@ FEATURE_ROUTERS = [
     playback_router,
     i18n_router,
     system_router,
+    notifications_router,
 ]
 
 
