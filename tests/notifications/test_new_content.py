@@ -25,7 +25,7 @@ async def _emit(media_type: str, media_id, library_id=None) -> None:
 async def test_season_of_ten_episodes_is_one_notification_per_user(
     client, make_user, jobs, session
 ):
-    alice, alice_headers = await make_user(locale="de")
+    _alice, alice_headers = await make_user(locale="de")
     bob, bob_headers = await make_user()
     await client.patch(
         "/api/v1/users/me/notification-preferences",
