@@ -1,5 +1,18 @@
 """Every ORM model, imported once so Alembic and the app see the whole schema."""
 
+from revenge.analytics.models import (
+    AnalyticsState,
+    DailyClients,
+    DailyHours,
+    DailyTotals,
+    MediaDaily,
+    MediaUser,
+    PlayFact,
+    PlayStatistics,
+    Ranking,
+    UserStatistics,
+    UserTotals,
+)
 from revenge.core.ratelimit import RateLimitBucket
 from revenge.library.models import (
     Album,
@@ -19,20 +32,31 @@ from revenge.users.models import ApiKey, AuthSession, User
 
 __all__ = [
     "Album",
+    "AnalyticsState",
     "ApiKey",
     "Artist",
     "AuthSession",
+    "DailyClients",
+    "DailyHours",
+    "DailyTotals",
     "Episode",
     "Library",
     "LibraryScan",
+    "MediaDaily",
     "MediaFile",
     "MediaImage",
+    "MediaUser",
     "Movie",
     "PlayEvent",
+    "PlayFact",
     "PlaySession",
+    "PlayStatistics",
+    "Ranking",
     "RateLimitBucket",
     "Season",
     "Series",
     "Track",
     "User",
+    "UserStatistics",
+    "UserTotals",
 ]

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool
 
 from revenge import worker  # noqa: F401  (registers every job and event subscriber)
+from revenge.analytics.api import router as analytics_router
 from revenge.core import deps
 from revenge.core.config import Settings, get_settings
 from revenge.core.db import Database, get_database, resolve_database_url, set_database, to_libpq_url
@@ -39,6 +40,7 @@ FEATURE_ROUTERS = [
     playback_router,
     i18n_router,
     system_router,
+    analytics_router,
 ]
 
 
