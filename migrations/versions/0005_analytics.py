@@ -139,6 +139,7 @@ def upgrade() -> None:
         sa.Column("duration_ms", sa.BigInteger(), nullable=False),
         sa.Column("previous_plays", sa.BigInteger(), nullable=False),
         sa.Column("score", sa.Float(), nullable=False),
+        sa.Column("title", sa.String(length=500), nullable=True),
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint(
             "window_days", "scope", "metric", "rank", name=op.f("pk_analytics_rankings")

@@ -169,6 +169,8 @@ class Ranking(Base):
     duration_ms: Mapped[int] = mapped_column(BigInteger)
     previous_plays: Mapped[int] = mapped_column(BigInteger)
     score: Mapped[float] = mapped_column(Float)
+    # Looked up when the ranking is computed, so reading a ranking is a single query.
+    title: Mapped[str | None] = mapped_column(String(500))
     computed_at: Mapped[datetime]
 
 

@@ -207,11 +207,16 @@ async def clients(session: AsyncSession, start: date, end: date, limit: int = 20
 async def rankings(
     session: AsyncSession, days: int, scope: str, metric: str, limit: int
 ) -> list[Ranking]:
+    """The ranking by ``metric`` and the trending one, in one query."""
     rows = await session.execute(
         select(Ranking)
-        .where(Ranking.window_days == days, Ranking.scope == scope, Ranking.metric == metric)
-        .order_by(Ranking.rank)
-        .limit(limit)
+        .where(
+            Ranking.window_days == days,
+            Ranking.scope == scope,
+            Ranking.metric.in_([metric, "trending"]),
+            Ranking.rank <= limit,
+        )
+        .order_by(Ranking.metric, Ranking.rank)
     )
     return list(rows.scalars())
 

@@ -19,6 +19,7 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, func, literal, select, text, union_all
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.schema import CreateIndex, DropIndex
 
 from revenge.analytics.models import (
     DailyClients,
@@ -31,6 +32,7 @@ from revenge.analytics.models import (
     UserStatistics,
     UserTotals,
 )
+from revenge.library import service as library
 
 # A counted play that reached this share of the item is "completed" (completion rate).
 COMPLETION_FRACTION = 0.9
@@ -54,15 +56,16 @@ _facts = _t(PlayFact)
 # The fact of every finished session, derived from the raw session and the user's timezone.
 FACT_SELECT = f"""
 SELECT s.id AS session_id, s.user_id, s.media_type, s.media_id, s.started_at,
-       (s.started_at AT TIME ZONE u.timezone)::date AS local_day,
-       extract(hour FROM s.started_at AT TIME ZONE u.timezone)::smallint AS local_hour,
-       extract(isodow FROM s.started_at AT TIME ZONE u.timezone)::smallint AS local_dow,
+       l.ts::date AS local_day,
+       extract(hour FROM l.ts)::smallint AS local_hour,
+       extract(isodow FROM l.ts)::smallint AS local_dow,
        (s.started_at AT TIME ZONE 'UTC')::date AS utc_day,
        s.played_ms, s.counted,
        (s.counted AND coalesce(s.item_duration_ms, 0) > 0
         AND s.played_ms >= s.item_duration_ms * {COMPLETION_FRACTION}) AS completed,
        coalesce(s.client, '') AS client, coalesce(s.device, '') AS device
 FROM shared.play_sessions s JOIN shared.users u ON u.id = s.user_id
+CROSS JOIN LATERAL (SELECT s.started_at AT TIME ZONE u.timezone AS ts) l
 WHERE s.ended_at IS NOT NULL
 """
 FACT_COLUMNS = [c.name for c in _facts.columns]
@@ -291,16 +294,30 @@ ROLLUP_SQL = {
     ),
 }
 
-USER_PERIOD_SQL = """
+USER_PERIODS_SQL = """
 INSERT INTO shared.user_statistics (user_id, period, period_start, movies_watched,
     episodes_watched, music_tracks_played, total_watch_time_ms, movie_time_ms, episode_time_ms,
     music_time_ms)
-SELECT user_id, :period, {start}, count(*) FILTER (WHERE media_type = 'movie'),
+SELECT user_id,
+    CASE WHEN GROUPING(local_day) = 0 THEN 'day' WHEN GROUPING(week) = 0 THEN 'week'
+         WHEN GROUPING(month) = 0 THEN 'month' WHEN GROUPING(year) = 0 THEN 'year' ELSE 'all' END,
+    coalesce(local_day, week, month, year, DATE '1970-01-01'),
+    count(*) FILTER (WHERE media_type = 'movie'),
     count(*) FILTER (WHERE media_type = 'episode'), count(*) FILTER (WHERE media_type = 'track'),
     sum(played_ms), coalesce(sum(played_ms) FILTER (WHERE media_type = 'movie'), 0),
     coalesce(sum(played_ms) FILTER (WHERE media_type = 'episode'), 0),
     coalesce(sum(played_ms) FILTER (WHERE media_type = 'track'), 0)
-FROM shared.analytics_play_facts WHERE counted AND local_day >= :since GROUP BY 1, 3
+FROM (SELECT *, date_trunc('week', local_day)::date AS week,
+             date_trunc('month', local_day)::date AS month,
+             date_trunc('year', local_day)::date AS year
+      FROM shared.analytics_play_facts WHERE counted) f
+GROUP BY GROUPING SETS ((user_id, local_day), (user_id, week), (user_id, month),
+                        (user_id, year), (user_id))
+HAVING (GROUPING(local_day) = 0 AND local_day >= :day_start)
+    OR (GROUPING(week) = 0 AND week >= :week_start)
+    OR (GROUPING(month) = 0 AND month >= :month_start)
+    OR (GROUPING(year) = 0 AND year >= :year_start)
+    OR (GROUPING(local_day, week, month, year) = 15)
 """
 
 ALL_TIME_SQL = [
@@ -337,13 +354,23 @@ async def rebuild(
     # A local day can start up to 14 h before its UTC day: re-derive facts from one day earlier.
     since_ts = datetime(first.year, first.month, first.day, tzinfo=UTC) - timedelta(days=1)
     params = {"since": first, "since_ts": since_ts}
+    # Big sorts and hash aggregates stay in memory; index builds get room.
+    await session.execute(text("SET LOCAL work_mem = '256MB'"))
+    await session.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
     if since is None:
+        # From scratch: load without secondary indexes, then build them once (much faster
+        # than maintaining three indexes row by row over millions of rows).
         await session.execute(text("TRUNCATE shared.analytics_play_facts"))
+        indexes = list(_facts.indexes)
+        for index in indexes:
+            await session.execute(DropIndex(index))
         await session.execute(
             text(
                 f"INSERT INTO shared.analytics_play_facts ({', '.join(FACT_COLUMNS)}) {FACT_SELECT}"
             )
         )
+        for index in indexes:
+            await session.execute(CreateIndex(index))
     else:
         await session.execute(
             text(
@@ -367,8 +394,8 @@ async def rebuild(
         await session.execute(text(f"DELETE FROM shared.{table} WHERE {column} >= :since"), params)
         await session.execute(text(sql), params)
         progress(table)
-    for period in PERIODS:
-        start = first if period == "day" else period_start(period, first)
+    starts = {p: period_start(p, first) for p in PERIODS}
+    for period, start in starts.items():
         await session.execute(
             text(
                 "DELETE FROM shared.user_statistics WHERE period = :period "
@@ -376,15 +403,9 @@ async def rebuild(
             ),
             {"period": period, "since": start},
         )
-        trunc = "local_day" if period == "day" else f"date_trunc('{period}', local_day)::date"
-        await session.execute(
-            text(USER_PERIOD_SQL.format(start=trunc)), {"period": period, "since": start}
-        )
     await session.execute(text("DELETE FROM shared.user_statistics WHERE period = 'all'"))
-    await session.execute(
-        text(USER_PERIOD_SQL.format(start="DATE '1970-01-01'")),
-        {"period": "all", "since": ALL_TIME_START},
-    )
+    # One pass over the facts for all five periods.
+    await session.execute(text(USER_PERIODS_SQL), {f"{p}_start": d for p, d in starts.items()})
     progress("user_statistics")
     for sql in ALL_TIME_SQL:
         await session.execute(text(sql))
@@ -466,6 +487,7 @@ async def refresh_rankings(
                     },
                 )
         await session.execute(text("DROP TABLE analytics_window"))
+    await _store_titles(session)
     # The marker row lets readers tell "nothing played" from "never computed".
     await session.execute(
         text(
@@ -474,3 +496,24 @@ async def refresh_rankings(
         ),
         {"now": now},
     )
+
+
+async def _store_titles(session: AsyncSession) -> None:
+    rows = await session.execute(
+        text("SELECT DISTINCT media_type, media_id FROM shared.analytics_rankings")
+    )
+    titles = await library.describe_items(session, [(r[0], r[1]) for r in rows])
+    if titles:
+        await session.execute(
+            text(
+                "UPDATE shared.analytics_rankings r SET title = v.title FROM unnest("
+                "CAST(:types AS text[]), CAST(:ids AS uuid[]), CAST(:titles AS text[])) "
+                "AS v(media_type, media_id, title) "
+                "WHERE r.media_type = v.media_type AND r.media_id = v.media_id"
+            ),
+            {
+                "types": [k[0] for k in titles],
+                "ids": [k[1] for k in titles],
+                "titles": list(titles.values()),
+            },
+        )

@@ -7,6 +7,7 @@ import csv
 import io
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -199,18 +200,17 @@ async def popular(
     """Top (plays), popular (unique users) or longest-watched items, plus trending ones, from
     the rankings the aggregation job keeps (``computed_at`` says how fresh they are)."""
     scope = media_type or "all"
-    ranked = await repository.rankings(session, window.days, scope, metric.value, limit)
-    trending = await repository.rankings(session, window.days, scope, "trending", limit)
-    titles = await library.describe_items(
-        session, [(r.media_type, r.media_id) for r in (*ranked, *trending)]
-    )
+    rows = await repository.rankings(session, window.days, scope, metric.value, limit)
+    ranked = [r for r in rows if r.metric == metric.value]
+    trending = [r for r in rows if r.metric == "trending"]
+    computed_at = rows[0].computed_at if rows else await repository.state(session, "rankings")
 
-    def common(r) -> dict:
+    def common(r: Any) -> dict[str, Any]:
         return {
             "rank": r.rank,
             "media_type": r.media_type,
             "media_id": r.media_id,
-            "title": titles.get((r.media_type, r.media_id)),
+            "title": r.title,
             "plays": r.plays,
             "unique_users": r.unique_users,
             "duration_ms": r.duration_ms,
@@ -220,7 +220,7 @@ async def popular(
         window=window,
         media_type=media_type,
         metric=metric,
-        computed_at=await repository.state(session, "rankings"),
+        computed_at=computed_at,
         items=[RankedItem(**common(r)) for r in ranked],
         trending=[
             TrendingItem(**common(r), previous_plays=r.previous_plays, score=r.score)
