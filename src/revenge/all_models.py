@@ -1,5 +1,18 @@
 """Every ORM model, imported once so Alembic and the app see the whole schema."""
 
+from revenge.analytics.models import (
+    AnalyticsState,
+    DailyClients,
+    DailyHours,
+    DailyTotals,
+    MediaDaily,
+    MediaUser,
+    PlayFact,
+    PlayStatistics,
+    Ranking,
+    UserStatistics,
+    UserTotals,
+)
 from revenge.core.ratelimit import RateLimitBucket
 from revenge.library.models import (
     Album,
@@ -28,14 +41,20 @@ from revenge.users.models import ApiKey, AuthSession, User
 
 __all__ = [
     "Album",
+    "AnalyticsState",
     "ApiKey",
     "Artist",
     "AuthSession",
+    "DailyClients",
+    "DailyHours",
+    "DailyTotals",
     "Episode",
     "Library",
     "LibraryScan",
+    "MediaDaily",
     "MediaFile",
     "MediaImage",
+    "MediaUser",
     "Movie",
     "Notification",
     "NotificationChannel",
@@ -44,11 +63,16 @@ __all__ = [
     "NotificationPreference",
     "PendingNewContent",
     "PlayEvent",
+    "PlayFact",
     "PlaySession",
+    "PlayStatistics",
     "PushDevice",
+    "Ranking",
     "RateLimitBucket",
     "Season",
     "Series",
     "Track",
     "User",
+    "UserStatistics",
+    "UserTotals",
 ]

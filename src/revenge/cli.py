@@ -59,6 +59,12 @@ def read_password(confirm: bool = True) -> str:
     return password
 
 
+def _register_feature_commands() -> None:
+    from revenge.analytics.cli import analytics_app
+
+    app.add_typer(analytics_app, name="analytics")
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
@@ -196,6 +202,9 @@ def users_set_password(username: str) -> None:
         typer.echo(f"no such user: {username}", err=True)
         raise typer.Exit(1)
     typer.echo("password set")
+
+
+_register_feature_commands()
 
 
 def main() -> None:  # pragma: no cover - console entry point

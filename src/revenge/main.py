@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool
 
 from revenge import worker  # noqa: F401  (registers every job and event subscriber)
+from revenge.analytics.api import router as analytics_router
 from revenge.core import deps
 from revenge.core.config import Settings, get_settings
 from revenge.core.db import (
@@ -48,6 +49,7 @@ FEATURE_ROUTERS = [
     i18n_router,
     system_router,
     notifications_router,
+    analytics_router,
 ]
 
 

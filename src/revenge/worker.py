@@ -3,6 +3,7 @@ schedules and event subscribers, so `revenge serve` and `revenge worker` run the
 
 from __future__ import annotations
 
+from revenge.analytics import jobs as analytics_jobs
 from revenge.core.jobs import job_app
 from revenge.notifications import jobs as notifications_jobs
 from revenge.playback import jobs as playback_jobs
@@ -12,6 +13,7 @@ FEATURE_JOB_MODULES = [
     playback_jobs,
     system_jobs,
     notifications_jobs,
+    analytics_jobs,
 ]
 
 __all__ = ["FEATURE_JOB_MODULES", "job_app"]

@@ -30,7 +30,9 @@ async def test_season_of_ten_episodes_is_one_notification_per_user(
     await client.patch(
         "/api/v1/users/me/notification-preferences",
         headers=bob_headers,
-        json={"preferences": [{"notification_type": "new_content", "in_app": False, "webhook": False}]},
+        json={
+            "preferences": [{"notification_type": "new_content", "in_app": False, "webhook": False}]
+        },
     )
     first = await make_episode("Dark", 1, 1)
     season_id = first.season_id
