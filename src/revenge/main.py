@@ -23,6 +23,8 @@ from revenge.core.logging import configure_logging
 from revenge.core.middleware import RequestContextMiddleware
 from revenge.core.migrate import upgrade
 from revenge.i18n.api import router as i18n_router
+from revenge.library.api import admin_router as library_admin_router
+from revenge.library.api import read_router as library_read_router
 from revenge.playback.api import router as playback_router
 from revenge.system.api import ops_router
 from revenge.system.api import router as system_router
@@ -39,6 +41,8 @@ FEATURE_ROUTERS = [
     playback_router,
     i18n_router,
     system_router,
+    library_admin_router,
+    library_read_router,
 ]
 
 
