@@ -6,11 +6,14 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from types import SimpleNamespace
 
+import pytest
 from sqlalchemy import select
 
 from revenge.core.db import session_scope
 from revenge.library import scanner
+from revenge.library.jobs import scan_library
 from revenge.library.models import LibraryScan, MediaImage
 from revenge.library.service import create_scan
 from tests.library.conftest import create_and_scan
@@ -383,3 +386,48 @@ async def test_second_scan_request_joins_the_waiting_one(client, jobs, admin, tr
     assert (done["status"], done["files_total"]) == ("done", 0)
     third = await client.post(f"/api/v1/admin/libraries/{library_id}/scan", headers=admin)
     assert third.json()["id"] != first.json()["id"]
+
+
+async def test_scan_waits_while_another_scan_of_the_library_runs(client, jobs, admin, tree):
+    t = tree("busy")
+    t.add("Up (2009)/Up.mp4", t.media.mp4)
+    created = await client.post(
+        "/api/v1/admin/libraries",
+        json={"name": "Busy", "kind": "movies", "path": str(t.root)},
+        headers=admin,
+    )
+    library_id = uuid.UUID(created.json()["id"])
+    async with session_scope() as s:
+        running = LibraryScan(library_id=library_id, status="running")
+        s.add(running)
+    queued = await client.post(f"/api/v1/admin/libraries/{library_id}/scan", headers=admin)
+    assert queued.json()["id"] != str(running.id)
+    with pytest.raises(scanner.ScanBusy):
+        await jobs.run("library.scan")
+    waiting = await client.get(
+        f"/api/v1/admin/libraries/scans/{queued.json()['id']}", headers=admin
+    )
+    assert (waiting.json()["status"], waiting.json()["error"]) == ("queued", None)
+    assert (
+        scan_library.retry_strategy.get_retry_decision(
+            exception=scanner.ScanBusy("x", "busy"), job=SimpleNamespace(attempts=0)
+        )
+        is not None
+    )
+    assert (
+        scan_library.retry_strategy.get_retry_decision(
+            exception=scanner.ScanError("x", "other"), job=SimpleNamespace(attempts=0)
+        )
+        is None
+    )
+
+    # The other scan ends: the retried job runs the waiting scan.
+    async with session_scope() as s:
+        (await s.get(LibraryScan, running.id)).status = "done"
+    await scan_library.func(queued.json()["id"], str(library_id))
+    done = await client.get(f"/api/v1/admin/libraries/scans/{queued.json()['id']}", headers=admin)
+    assert (done.json()["status"], done.json()["items_added"]) == ("done", 1)
+    # Running the same job again (e.g. the CLI already ran the scan) changes nothing.
+    await scan_library.func(queued.json()["id"], str(library_id))
+    again = await client.get(f"/api/v1/admin/libraries/scans/{queued.json()['id']}", headers=admin)
+    assert again.json() == done.json()

@@ -4,20 +4,32 @@ from __future__ import annotations
 
 import uuid
 
+import procrastinate
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from revenge.core.config import get_settings
 from revenge.core.jobs import defer, job_app
 from revenge.library import service
 from revenge.library.models import LibraryScan
-from revenge.library.scanner import run_scan
+from revenge.library.scanner import ScanAlreadyRun, ScanBusy, run_scan
+
+log = structlog.get_logger(__name__)
+
+# Only "another scan of this library is running" is retried (the scan waits its turn); any
+# other failure is recorded on the scan row, and the admin starts a new scan (rescans are
+# incremental and cheap).
+WAIT_FOR_RUNNING_SCAN = procrastinate.RetryStrategy(
+    max_attempts=120, wait=30, retry_exceptions={ScanBusy}
+)
 
 
-@job_app.task(name="library.scan")
+@job_app.task(name="library.scan", retry=WAIT_FOR_RUNNING_SCAN)
 async def scan_library(scan_id: str, library_id: str) -> None:
-    # No automatic retry: a failed scan records its error on the scan row, and the admin
-    # (or the next scheduled scan) starts a new one; rescans are incremental and cheap.
-    await run_scan(uuid.UUID(scan_id), ffprobe=get_settings().ffprobe_path)
+    try:
+        await run_scan(uuid.UUID(scan_id), ffprobe=get_settings().ffprobe_path)
+    except ScanAlreadyRun as exc:  # the CLI ran it first: nothing left to do
+        log.info("library.scan_skipped", scan=scan_id, reason=str(exc))
 
 
 async def request_scan(session: AsyncSession, library_id: uuid.UUID) -> LibraryScan:

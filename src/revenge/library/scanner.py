@@ -67,6 +67,14 @@ class ScanError(Exception):
         super().__init__(message)
 
 
+class ScanBusy(ScanError):
+    """Another scan of the library is running; this one stays queued and is retried."""
+
+
+class ScanAlreadyRun(ScanError):
+    """The scan was already run (e.g. by the CLI) before its job got to it."""
+
+
 @dataclass(frozen=True)
 class DiskFile:
     path: Path
@@ -184,6 +192,12 @@ class LibraryScanner:
     async def run(self) -> ScanProgress:
         try:
             library_id, kind, root, plan = await self._start()
+        except (ScanBusy, ScanAlreadyRun):
+            raise
+        except Exception as exc:
+            await self._fail(exc)
+            raise
+        try:
             resolver = ItemResolver(library_id, kind, root)
             for chunk in _chunks(plan.media, self.chunk_size):
                 await self._process_chunk(resolver, plan, chunk)
@@ -216,6 +230,8 @@ class LibraryScanner:
             scan = await session.get(LibraryScan, self.scan_id, with_for_update=True)
             if scan is None:
                 raise ScanError("library.scan_not_found", f"scan {self.scan_id} does not exist")
+            if scan.status != "queued":
+                raise ScanAlreadyRun("library.scan_already_run", f"scan {scan.id} is {scan.status}")
             library = await session.get(Library, scan.library_id)
             if library is None:  # pragma: no cover - cascades delete the scan with its library
                 raise ScanError("library.not_found", "library deleted")
@@ -262,7 +278,7 @@ class LibraryScanner:
             )
         )
         if other is not None:
-            raise ScanError("library.scan_in_progress", f"scan {other} is still running")
+            raise ScanBusy("library.scan_in_progress", f"scan {other} is still running")
 
     async def _inspect(
         self, kind: LibraryKind, files: list[DiskFile], need_probe: set[str]
