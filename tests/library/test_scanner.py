@@ -431,3 +431,17 @@ async def test_scan_waits_while_another_scan_of_the_library_runs(client, jobs, a
     await scan_library.func(queued.json()["id"], str(library_id))
     again = await client.get(f"/api/v1/admin/libraries/scans/{queued.json()['id']}", headers=admin)
     assert again.json() == done.json()
+
+
+async def test_movies_in_a_grouping_folder_are_named_by_their_files(client, jobs, admin, tree):
+    t = tree("grouped")
+    t.add("Action/Ronin.mp4", t.media.mp4)
+    t.add("Action/Heat.1995.720p.mp4", t.media.mp4)
+    t.add("Solo/solo.mp4", t.media.mp4)  # a folder of its own names its movie
+    await create_and_scan(client, jobs, admin, name="Grouped", kind="movies", path=str(t.root))
+    movies = await items(client, admin, "movies")
+    assert [(m["title"], m["year"]) for m in movies] == [
+        ("Heat", 1995),
+        ("Ronin", None),
+        ("Solo", None),
+    ]

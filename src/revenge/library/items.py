@@ -45,6 +45,9 @@ class ItemResolver:
         self.kind = kind
         self.root = root
         self.cache = ParentCache()
+        # Folders holding several movie files group movies ("Action/Heat.mkv"): their name is
+        # not a movie's name.
+        self.shared_folders: set[Path] = set()
 
     async def _added(
         self, session: AsyncSession, media_type: MediaType, item_id: uuid.UUID
@@ -76,7 +79,7 @@ class ItemResolver:
         stem = Path(rel[-1]).stem
         from_file = naming.parse_title(stem)
         info = from_file
-        if len(rel) >= 2:
+        if len(rel) >= 2 and Path(file.path).parent not in self.shared_folders:
             # The movie's own folder names it best ("Movie (2010) [tmdbid-1]/movie.mkv"),
             # unless it is a plain grouping folder without a year or id.
             from_folder = naming.parse_title(rel[-2])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -199,6 +200,8 @@ class LibraryScanner:
             raise
         try:
             resolver = ItemResolver(library_id, kind, root)
+            folders = Counter(f.path.parent for f in plan.media)
+            resolver.shared_folders = {folder for folder, n in folders.items() if n > 1}
             for chunk in _chunks(plan.media, self.chunk_size):
                 await self._process_chunk(resolver, plan, chunk)
             await self._finish(library_id, kind, root, plan)
