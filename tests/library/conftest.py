@@ -29,8 +29,15 @@ async def record_item_removed(media_type: str, media_id: str, library_id: str) -
     """Stands in for the features that react to items whose file is gone."""
 
 
-events.subscribe(events.LIBRARY_ITEM_ADDED)(record_item_added)
-events.subscribe(events.LIBRARY_ITEM_REMOVED)(record_item_removed)
+@pytest.fixture(autouse=True)
+def _record_library_events(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Subscribe the recorders for library tests only (other features' tests see their own
+    subscribers unchanged)."""
+    for event, task in (
+        (events.LIBRARY_ITEM_ADDED, record_item_added),
+        (events.LIBRARY_ITEM_REMOVED, record_item_removed),
+    ):
+        monkeypatch.setitem(events._subscribers, event, [*events.subscribers(event), task])
 
 
 def _ffmpeg(*args: str) -> None:
