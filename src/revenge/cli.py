@@ -12,10 +12,12 @@ import typer
 
 from revenge.core.config import Settings, get_settings, set_settings
 from revenge.core.db import Database, release_embedded_postgres, set_database
+from revenge.library.cli import library_app
 
 app = typer.Typer(help="Revenge media server", no_args_is_help=True)
 users_app = typer.Typer(help="Manage user accounts", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+app.add_typer(library_app, name="library")
 
 T = TypeVar("T")
 

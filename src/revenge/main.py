@@ -31,6 +31,8 @@ from revenge.core.logging import configure_logging
 from revenge.core.middleware import RequestContextMiddleware
 from revenge.core.migrate import upgrade
 from revenge.i18n.api import router as i18n_router
+from revenge.library.api import admin_router as library_admin_router
+from revenge.library.api import read_router as library_read_router
 from revenge.notifications.api import router as notifications_router
 from revenge.playback.api import router as playback_router
 from revenge.system.api import ops_router
@@ -50,6 +52,8 @@ FEATURE_ROUTERS = [
     system_router,
     notifications_router,
     analytics_router,
+    library_admin_router,
+    library_read_router,
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from revenge.analytics import jobs as analytics_jobs
 from revenge.core.jobs import job_app
+from revenge.library import jobs as library_jobs
 from revenge.notifications import jobs as notifications_jobs
 from revenge.playback import jobs as playback_jobs
 from revenge.system import jobs as system_jobs
@@ -14,6 +15,7 @@ FEATURE_JOB_MODULES = [
     system_jobs,
     notifications_jobs,
     analytics_jobs,
+    library_jobs,
 ]
 
 __all__ = ["FEATURE_JOB_MODULES", "job_app"]
