@@ -15,6 +15,7 @@ from revenge.library.models import (
     Track,
 )
 from revenge.playback.models import PlayEvent, PlaySession
+from revenge.share_links.models import MediaGrant, MediaGrantAccess
 from revenge.users.models import ApiKey, AuthSession, User
 
 __all__ = [
@@ -26,6 +27,8 @@ __all__ = [
     "Library",
     "LibraryScan",
     "MediaFile",
+    "MediaGrant",
+    "MediaGrantAccess",
     "MediaImage",
     "Movie",
     "PlayEvent",

@@ -24,6 +24,7 @@ from revenge.core.middleware import RequestContextMiddleware
 from revenge.core.migrate import upgrade
 from revenge.i18n.api import router as i18n_router
 from revenge.playback.api import router as playback_router
+from revenge.share_links.api import router as share_links_router
 from revenge.system.api import ops_router
 from revenge.system.api import router as system_router
 from revenge.users import service as users_service
@@ -39,6 +40,7 @@ FEATURE_ROUTERS = [
     playback_router,
     i18n_router,
     system_router,
+    share_links_router,
 ]
 
 
