@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import case, func, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from revenge.core.media import MediaType
@@ -260,45 +260,6 @@ class GrantedFile:
     mime_type: str | None
 
 
-async def granted_file(
-    session: AsyncSession,
-    grant_type: MediaType,
-    grant_media_id: uuid.UUID,
-    item_id: uuid.UUID | None,
-) -> GrantedFile | None:
-    """The file a grant may stream: its own item's, or (for a series/album) the file of one of
-    its episodes/tracks. The grant boundary is part of the WHERE clause, so an id outside the
-    grant finds nothing. One indexed query."""
-    columns = (MediaFile.id, MediaFile.path, MediaFile.size_bytes, MediaFile.mime_type)
-    if grant_type in (MediaType.movie, MediaType.episode, MediaType.track):
-        if item_id is not None and item_id != grant_media_id:
-            return None
-        model = {MediaType.movie: Movie, MediaType.episode: Episode, MediaType.track: Track}[
-            grant_type
-        ]
-        query = (
-            select(*columns)
-            .join(model, model.file_id == MediaFile.id)  # type: ignore[attr-defined]
-            .where(model.id == grant_media_id)  # type: ignore[attr-defined]
-        )
-    elif grant_type == MediaType.series and item_id is not None:
-        query = (
-            select(*columns)
-            .join(Episode, Episode.file_id == MediaFile.id)
-            .where(Episode.id == item_id, Episode.series_id == grant_media_id)
-        )
-    elif grant_type == MediaType.album and item_id is not None:
-        query = (
-            select(*columns)
-            .join(Track, Track.file_id == MediaFile.id)
-            .where(Track.id == item_id, Track.album_id == grant_media_id)
-        )
-    else:
-        return None
-    row = (await session.execute(query.where(MediaFile.missing_at.is_(None)))).first()
-    return None if row is None else GrantedFile(row[0], row[1], row[3])
-
-
 async def artwork_path(
     session: AsyncSession, grant_type: MediaType, grant_media_id: uuid.UUID
 ) -> str | None:
@@ -334,3 +295,70 @@ async def artwork_path(
         if path is not None:
             return str(path)
     return None
+
+
+async def grant_with_file(
+    session: AsyncSession, token_hash: str, item_id: uuid.UUID | None
+) -> tuple[MediaGrant, GrantedFile | None] | None:
+    """The grant behind a link and the file it may stream, in ONE round trip: this runs on
+    every Range request of every shared stream. The grant boundary is part of the query: a
+    movie/episode/track grant reaches only its own file, a series/album grant only its own
+    episodes'/tracks' files (picked by ``item_id``); any other id finds no file."""
+    file_id = case(
+        (
+            MediaGrant.media_type == MediaType.movie.value,
+            select(Movie.file_id)
+            .where(Movie.id == MediaGrant.media_id)
+            .correlate(MediaGrant)
+            .scalar_subquery(),
+        ),
+        (
+            MediaGrant.media_type == MediaType.episode.value,
+            select(Episode.file_id)
+            .where(Episode.id == MediaGrant.media_id)
+            .correlate(MediaGrant)
+            .scalar_subquery(),
+        ),
+        (
+            MediaGrant.media_type == MediaType.track.value,
+            select(Track.file_id)
+            .where(Track.id == MediaGrant.media_id)
+            .correlate(MediaGrant)
+            .scalar_subquery(),
+        ),
+        (
+            MediaGrant.media_type == MediaType.series.value,
+            select(Episode.file_id)
+            .where(Episode.id == item_id, Episode.series_id == MediaGrant.media_id)
+            .correlate(MediaGrant)
+            .scalar_subquery(),
+        ),
+        (
+            MediaGrant.media_type == MediaType.album.value,
+            select(Track.file_id)
+            .where(Track.id == item_id, Track.album_id == MediaGrant.media_id)
+            .correlate(MediaGrant)
+            .scalar_subquery(),
+        ),
+    )
+    # LATERAL: the file is fetched per grant row by its primary key, whatever the table sizes.
+    granted = (
+        select(MediaFile.id, MediaFile.path, MediaFile.mime_type)
+        .where(MediaFile.id == file_id, MediaFile.missing_at.is_(None))
+        .correlate(MediaGrant)
+        .lateral("granted_file")
+    )
+    row = (
+        await session.execute(
+            select(MediaGrant, granted.c.id, granted.c.path, granted.c.mime_type)
+            .outerjoin(granted, true())
+            .where(MediaGrant.token_hash == token_hash)
+        )
+    ).first()
+    if row is None:
+        return None
+    grant, media_file_id, path, mime_type = row
+    playable = grant.media_type in (MediaType.movie, MediaType.episode, MediaType.track)
+    if media_file_id is None or (playable and item_id not in (None, grant.media_id)):
+        return grant, None
+    return grant, GrantedFile(media_file_id, path, mime_type)

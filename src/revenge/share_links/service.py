@@ -356,7 +356,10 @@ async def prepare_stream(
     """Decide what one stream request sends. With a valid access token (every Range request
     after the first) no view is counted; without one the request is a direct stream start
     and counts one view."""
-    grant = await _find(session, token)
+    found = await repository.grant_with_file(session, token_digest(token), item_id)
+    if found is None:
+        raise NotFound("share_link.not_found")
+    grant, row = found
     _check_open(session, grant, visitor)
     has_access = access.is_valid(settings.secret, grant.id, access_token)
     if not has_access:
@@ -366,10 +369,8 @@ async def prepare_stream(
             raise _refuse(session, grant, visitor, "used_up")
     if download and not grant.allow_download:
         raise Forbidden("share_link.download_disabled")
-    media_type = MediaType(grant.media_type)
-    if media_type in (MediaType.series, MediaType.album) and item_id is None:
+    if grant.media_type in (MediaType.series, MediaType.album) and item_id is None:
         raise BadRequest("share_link.item_required")
-    row = await repository.granted_file(session, media_type, grant.media_id, item_id)
     if row is None:
         raise NotFound("share_link.item_not_found")
     path, mime_type = row.path, row.mime_type
