@@ -154,3 +154,57 @@ async def test_large_file_over_a_real_http_server(app, db, make_user, media, sha
         ranged = await http.get(url, headers={"Range": f"bytes={start}-{start + 2 * 1024 * 1024}"})
         assert ranged.status_code == 206
         assert ranged.content == expected[start : start + 2 * 1024 * 1024 + 1]
+
+
+async def test_response_uses_pathsend_when_the_server_offers_it(tmp_path):
+    """ASGI servers with sendfile (the pathsend extension) get the path, not the bytes."""
+    import os
+
+    from revenge.share_links.ranges import FileRangeResponse
+
+    path = tmp_path / "f.bin"
+    path.write_bytes(CONTENT)
+    sent: list[dict] = []
+
+    async def receive():
+        return {"type": "http.request", "body": b""}
+
+    async def send(message):
+        sent.append(message)
+
+    response = FileRangeResponse(
+        str(path), os.stat(path), media_type="video/mp4", etag='"e"', byte_range=None
+    )
+    scope = {"type": "http", "method": "GET", "extensions": {"http.response.pathsend": {}}}
+    await response(scope, receive, send)
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 200
+    assert sent[1] == {"type": "http.response.pathsend", "path": str(path)}
+
+
+async def test_stops_reading_when_the_client_goes_away(tmp_path):
+    import asyncio
+    import os
+
+    from revenge.share_links.ranges import CHUNK_SIZE, FileRangeResponse
+
+    path = tmp_path / "big.bin"
+    path.write_bytes(b"\0" * (CHUNK_SIZE * 20))
+    bodies: list[int] = []
+    gone = asyncio.Event()
+
+    async def receive():
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        if message["type"] == "http.response.body":
+            bodies.append(len(message["body"]))
+            if len(bodies) == 2:
+                gone.set()  # the viewer closes the tab after two chunks
+            await asyncio.sleep(0.01)
+
+    response = FileRangeResponse(
+        str(path), os.stat(path), media_type="video/mp4", etag='"e"', byte_range=None
+    )
+    await response({"type": "http", "method": "GET"}, receive, send)
+    assert 2 <= len(bodies) < 20

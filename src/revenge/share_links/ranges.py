@@ -113,9 +113,7 @@ class FileRangeResponse(Response):
         await send(
             {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
         )
-        if scope.get("method") == "HEAD":
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-        elif self.byte_range is None and "http.response.pathsend" in scope.get("extensions", {}):
+        if self.byte_range is None and "http.response.pathsend" in scope.get("extensions", {}):
             await send({"type": "http.response.pathsend", "path": self.path})
         else:
             async with anyio.create_task_group() as group:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import case, func, select, text, true, update
+from sqlalchemy import Select, bindparam, case, func, select, text, true, update
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from revenge.core.media import MediaType
@@ -297,13 +299,8 @@ async def artwork_path(
     return None
 
 
-async def grant_with_file(
-    session: AsyncSession, token_hash: str, item_id: uuid.UUID | None
-) -> tuple[MediaGrant, GrantedFile | None] | None:
-    """The grant behind a link and the file it may stream, in ONE round trip: this runs on
-    every Range request of every shared stream. The grant boundary is part of the query: a
-    movie/episode/track grant reaches only its own file, a series/album grant only its own
-    episodes'/tracks' files (picked by ``item_id``); any other id finds no file."""
+def _grant_with_file_statement() -> Select[Any]:
+    item_id = bindparam("item_id", type_=UUID(as_uuid=True))
     file_id = case(
         (
             MediaGrant.media_type == MediaType.movie.value,
@@ -348,12 +345,26 @@ async def grant_with_file(
         .correlate(MediaGrant)
         .lateral("granted_file")
     )
+    return (
+        select(MediaGrant, granted.c.id, granted.c.path, granted.c.mime_type)
+        .outerjoin(granted, true())
+        .where(MediaGrant.token_hash == bindparam("token_hash"))
+    )
+
+
+# Built once: constructing this statement costs more CPU than running it.
+_GRANT_WITH_FILE = _grant_with_file_statement()
+
+
+async def grant_with_file(
+    session: AsyncSession, token_hash: str, item_id: uuid.UUID | None
+) -> tuple[MediaGrant, GrantedFile | None] | None:
+    """The grant behind a link and the file it may stream, in ONE round trip: this runs on
+    every Range request of every shared stream. The grant boundary is part of the query: a
+    movie/episode/track grant reaches only its own file, a series/album grant only its own
+    episodes'/tracks' files (picked by ``item_id``); any other id finds no file."""
     row = (
-        await session.execute(
-            select(MediaGrant, granted.c.id, granted.c.path, granted.c.mime_type)
-            .outerjoin(granted, true())
-            .where(MediaGrant.token_hash == token_hash)
-        )
+        await session.execute(_GRANT_WITH_FILE, {"token_hash": token_hash, "item_id": item_id})
     ).first()
     if row is None:
         return None
