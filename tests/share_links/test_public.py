@@ -244,3 +244,50 @@ async def test_artwork_of_the_granted_item_only(client, make_user, media, share)
             f"/api/v1/share/{locked}/artwork", params={"access": page.json()["access_token"]}
         )
     ).content == cover
+
+
+async def test_page_shows_what_each_kind_of_share_needs(client, make_user, media, share):
+    album, tracks = await media.album("Mezzanine", tracks=2)
+    _, episodes = await media.series("Dark", episodes=1)
+    _, headers = await make_user()
+
+    album_page = (
+        await client.get(f"/api/v1/share/{(await share(headers, 'album', album.id))['token']}")
+    ).json()
+    assert album_page["item"] == {
+        "media_type": "album",
+        "id": str(album.id),
+        "title": "Mezzanine",
+        "subtitle": "Massive Attack",
+        "year": 1998,
+        "duration_ms": 600_000,
+        "season_number": None,
+        "number": None,
+    }
+    assert [(t["title"], t["number"]) for t in album_page["items"]] == [
+        ("Track 1", 1),
+        ("Track 2", 2),
+    ]
+
+    track_token = (await share(headers, "track", tracks[1].id))["token"]
+    track_page = (await client.get(f"/api/v1/share/{track_token}")).json()
+    assert (
+        track_page["item"]["title"] == "Track 2"
+        and track_page["item"]["subtitle"] == "Massive Attack"
+    )
+    assert track_page["items"] == []
+    stream = await client.get(f"/api/v1/share/{track_token}/stream")
+    assert stream.headers["content-type"] == "audio/flac" and len(stream.content) == 3002
+
+    episode_page = (
+        await client.get(
+            f"/api/v1/share/{(await share(headers, 'episode', episodes[0].id))['token']}"
+        )
+    ).json()
+    item = episode_page["item"]
+    assert (item["title"], item["subtitle"], item["season_number"], item["number"]) == (
+        "Episode 1",
+        "Dark",
+        1,
+        1,
+    )
