@@ -291,3 +291,39 @@ async def test_page_shows_what_each_kind_of_share_needs(client, make_user, media
         1,
         1,
     )
+
+
+async def test_unlock_always_costs_exactly_one_argon2_verification(
+    client, make_user, media, share, monkeypatch
+):
+    """Same work for a wrong link, a wrong password, a right password and a link without one,
+    so response timing tells them apart no better than the status code does."""
+    from revenge.core import security
+
+    movie, _ = await media.movie()
+    _, headers = await make_user()
+    locked = (await share(headers, "movie", movie.id, password="pw-pw-pw"))["token"]
+    open_link = (await share(headers, "movie", movie.id))["token"]
+    hasher = security._hasher
+    calls: list[str] = []
+
+    class CountingHasher:
+        def verify(self, stored: str, password: str) -> bool:
+            calls.append(password)
+            return hasher.verify(stored, password)
+
+        def __getattr__(self, name: str):
+            return getattr(hasher, name)
+
+    monkeypatch.setattr(security, "_hasher", CountingHasher())
+    attempts = [
+        ("z" * 43, "pw-pw-pw", 404),  # right password, wrong link
+        (locked, "wrong-one", 403),
+        (locked, "pw-pw-pw", 200),
+        (open_link, "anything", 200),
+    ]
+    for token, password, expected in attempts:
+        before = len(calls)
+        response = await client.post(f"/api/v1/share/{token}/unlock", json={"password": password})
+        assert response.status_code == expected
+        assert len(calls) - before == 1
