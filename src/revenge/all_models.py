@@ -37,6 +37,7 @@ from revenge.notifications.models import (
     PushDevice,
 )
 from revenge.playback.models import PlayEvent, PlaySession
+from revenge.share_links.models import MediaGrant, MediaGrantAccess
 from revenge.users.models import ApiKey, AuthSession, User
 
 __all__ = [
@@ -53,6 +54,8 @@ __all__ = [
     "LibraryScan",
     "MediaDaily",
     "MediaFile",
+    "MediaGrant",
+    "MediaGrantAccess",
     "MediaImage",
     "MediaUser",
     "Movie",

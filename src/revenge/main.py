@@ -35,6 +35,7 @@ from revenge.library.api import admin_router as library_admin_router
 from revenge.library.api import read_router as library_read_router
 from revenge.notifications.api import router as notifications_router
 from revenge.playback.api import router as playback_router
+from revenge.share_links.api import router as share_links_router
 from revenge.system.api import ops_router
 from revenge.system.api import router as system_router
 from revenge.users import service as users_service
@@ -54,6 +55,7 @@ FEATURE_ROUTERS = [
     analytics_router,
     library_admin_router,
     library_read_router,
+    share_links_router,
 ]
 
 

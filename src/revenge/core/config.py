@@ -99,8 +99,14 @@ class PlayRuleSettings(BaseSettings):
 class ShareSettings(BaseSettings):
     model_config = _group("REVENGE_SHARE_")
     users_may_share: bool = True
-    max_expiry_days: int = 90
+    max_expiry_days: int = 90  # 0 = links may live forever
     password_required: bool = False
+    # How long an opened/unlocked link's access token (cookie or ?access=) stays valid.
+    access_ttl_seconds: int = 4 * 3600
+    # Wrong passwords allowed per link and per client IP within the window.
+    unlock_max_attempts: int = 5
+    unlock_ip_max_attempts: int = 20
+    unlock_window_seconds: int = 300
 
 
 class FingerprintSettings(BaseSettings):

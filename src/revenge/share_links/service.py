@@ -1,0 +1,429 @@
+"""Share-link use cases: create, list and revoke grants; open, unlock and stream them publicly.
+
+Every public request reads the grant's state again (one indexed query), so a revoked or
+expired link stops working on the very next request, including the next Range request of a
+stream already playing. Views are counted by the database in one conditional UPDATE.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import formatdate
+
+import anyio
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from revenge.core import ratelimit
+from revenge.core.clock import utcnow
+from revenge.core.config import Settings
+from revenge.core.deps import Principal
+from revenge.core.errors import (
+    BadRequest,
+    Forbidden,
+    Gone,
+    NotFound,
+    RangeNotSatisfiable,
+    RateLimited,
+    Unprocessable,
+)
+from revenge.core.media import MediaType
+from revenge.core.security import (
+    hash_password,
+    keyed_digest,
+    new_token,
+    token_digest,
+    verify_password,
+)
+from revenge.library import service as library
+from revenge.share_links import access, repository
+from revenge.share_links.models import MediaGrant
+from revenge.share_links.ranges import (
+    ByteRange,
+    UnsatisfiableRange,
+    entity_tag,
+    if_range_allows,
+    parse_range,
+)
+from revenge.share_links.schemas import (
+    GrantCreate,
+    GrantCreated,
+    GrantRead,
+    GrantState,
+    SharedItem,
+    SharePage,
+    UnlockResult,
+)
+
+log = structlog.get_logger(__name__)
+
+TOKEN_BYTES = 32  # 256 bits from `secrets`
+# A client's clock and ours may differ a little; a requested expiry this close to the
+# maximum is accepted.
+_EXPIRY_SLACK = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Who is knocking, as far as the log may know: the IP only as a keyed hash."""
+
+    ip_hash: str
+    user_agent: str | None
+
+    @classmethod
+    def from_request(cls, settings: Settings, ip: str, user_agent: str | None) -> Visitor:
+        return cls(keyed_digest(settings.secret, ip), user_agent)
+
+
+# --- owner side --------------------------------------------------------------------------
+
+
+def grant_state(grant: MediaGrant, now: datetime | None = None) -> GrantState:
+    now = now or utcnow()
+    if grant.revoked_at is not None:
+        return "revoked"
+    if grant.expires_at is not None and grant.expires_at <= now:
+        return "expired"
+    if grant.max_views is not None and grant.current_views >= grant.max_views:
+        return "used_up"
+    return "active"
+
+
+def _views_left(grant: MediaGrant) -> int | None:
+    return None if grant.max_views is None else max(0, grant.max_views - grant.current_views)
+
+
+def _read(grant: MediaGrant, title: str | None) -> GrantRead:
+    return GrantRead(
+        id=grant.id,
+        media_type=grant.media_type,
+        media_id=grant.media_id,
+        title=title,
+        state=grant_state(grant),
+        expires_at=grant.expires_at,
+        max_views=grant.max_views,
+        current_views=grant.current_views,
+        views_left=_views_left(grant),
+        requires_password=grant.requires_password,
+        allow_download=grant.allow_download,
+        description=grant.description,
+        revoked_at=grant.revoked_at,
+        last_viewed_at=grant.last_viewed_at,
+        created_at=grant.created_at,
+    )
+
+
+async def create_grant(
+    session: AsyncSession, settings: Settings, user: Principal, body: GrantCreate
+) -> GrantCreated:
+    """Create a link; the returned token/url is the only time the full link is ever shown."""
+    policy = settings.share
+    if not policy.users_may_share and not user.is_admin:
+        raise Forbidden("share_link.sharing_disabled")
+    now = utcnow()
+    expires_at = body.expires_at
+    if expires_at is not None and expires_at <= now:
+        raise Unprocessable("share_link.expiry_in_past")
+    if policy.max_expiry_days > 0:
+        latest = now + timedelta(days=policy.max_expiry_days)
+        if expires_at is None:
+            expires_at = latest
+        elif expires_at > latest + _EXPIRY_SLACK:
+            raise Unprocessable("share_link.expiry_too_long", max_days=policy.max_expiry_days)
+    if policy.password_required and not body.password:
+        raise Unprocessable("share_link.password_required_by_policy")
+    media_type = MediaType(body.media_type)
+    if not await repository.item_exists(session, media_type, body.media_id):
+        raise NotFound("share_link.item_not_found")
+    token = new_token(nbytes=TOKEN_BYTES)
+    password_hash = (
+        await anyio.to_thread.run_sync(hash_password, body.password) if body.password else None
+    )
+    grant = MediaGrant(
+        created_by=user.id,
+        media_type=media_type.value,
+        media_id=body.media_id,
+        token_hash=token_digest(token),
+        expires_at=expires_at,
+        max_views=body.max_views,
+        current_views=0,
+        requires_password=password_hash is not None,
+        password_hash=password_hash,
+        allow_download=body.allow_download,
+        description=body.description,
+    )
+    session.add(grant)
+    await session.flush()
+    await session.refresh(grant)
+    titles = await library.describe_items(session, [(grant.media_type, grant.media_id)])
+    read = _read(grant, titles.get((grant.media_type, grant.media_id)))
+    log.info("share_link.created", grant_id=str(grant.id), media_type=grant.media_type)
+    return GrantCreated(
+        **read.model_dump(),
+        token=token,
+        url=f"{settings.public_url.rstrip('/')}/share/{token}",
+    )
+
+
+async def list_grants(
+    session: AsyncSession, user: Principal, limit: int, offset: int
+) -> tuple[list[GrantRead], int]:
+    grants, total = await repository.grants_of_owner(session, user.id, limit, offset)
+    titles = await library.describe_items(session, [(g.media_type, g.media_id) for g in grants])
+    return [_read(g, titles.get((g.media_type, g.media_id))) for g in grants], total
+
+
+async def revoke_grant(session: AsyncSession, user: Principal, grant_id: uuid.UUID) -> None:
+    """Revoke one of the caller's links (someone else's answers 404). Idempotent."""
+    grant = await repository.grant_of_owner(session, user.id, grant_id)
+    if grant is None:
+        raise NotFound("share_link.grant_not_found")
+    await repository.revoke(session, grant, utcnow())
+    log.info("share_link.revoked", grant_id=str(grant.id))
+
+
+# --- public side -------------------------------------------------------------------------
+
+
+async def _find(session: AsyncSession, token: str) -> MediaGrant:
+    # The lookup compares SHA-256 digests, never the token itself, so the index walk's timing
+    # says nothing about how much of a guessed token was right.
+    grant = await repository.grant_by_token_hash(session, token_digest(token))
+    if grant is None:
+        raise NotFound("share_link.not_found")
+    return grant
+
+
+_GONE_CODES = {
+    "expired": "share_link.expired",
+    "revoked": "share_link.revoked",
+    "used_up": "share_link.used_up",
+}
+
+
+def _refuse(session: AsyncSession, grant: MediaGrant, visitor: Visitor, state: str) -> Gone:
+    repository.log_access(session, grant.id, visitor.ip_hash, visitor.user_agent, state)
+    return Gone(_GONE_CODES[state])
+
+
+def _check_open(session: AsyncSession, grant: MediaGrant, visitor: Visitor) -> None:
+    """Revoked and expired links refuse everything, even a viewer already holding access."""
+    state = grant_state(grant)
+    if state in ("revoked", "expired"):
+        raise _refuse(session, grant, visitor, state)
+
+
+async def _count_view(
+    session: AsyncSession, settings: Settings, grant: MediaGrant, visitor: Visitor, outcome: str
+) -> tuple[str, datetime]:
+    if await repository.consume_view(session, grant.id) is None:
+        await repository.refresh_state(session, grant)
+        state = grant_state(grant)
+        raise _refuse(session, grant, visitor, "used_up" if state == "active" else state)
+    await repository.refresh_state(session, grant)
+    repository.log_access(session, grant.id, visitor.ip_hash, visitor.user_agent, outcome)
+    return access.issue(settings.secret, grant.id, settings.share.access_ttl_seconds)
+
+
+def _shared(item: repository.PublicItem) -> SharedItem:
+    return SharedItem(
+        media_type=item.media_type,
+        id=item.id,
+        title=item.title,
+        subtitle=item.subtitle,
+        year=item.year,
+        duration_ms=item.duration_ms,
+        season_number=item.season_number,
+        number=item.number,
+    )
+
+
+async def open_page(
+    session: AsyncSession,
+    settings: Settings,
+    token: str,
+    access_token: str | None,
+    visitor: Visitor,
+) -> SharePage:
+    """The public page. Opening it counts one view, unless the visitor already holds access
+    for this link (a reload, the player's requests) or it still needs its password."""
+    grant = await _find(session, token)
+    _check_open(session, grant, visitor)
+    media_type = MediaType(grant.media_type)
+    has_access = access.is_valid(settings.secret, grant.id, access_token)
+    if not has_access and grant_state(grant) == "used_up":
+        raise _refuse(session, grant, visitor, "used_up")
+    if grant.requires_password and not has_access:
+        return SharePage(
+            media_type=grant.media_type,
+            requires_password=True,
+            unlocked=False,
+            expires_at=grant.expires_at,
+            views_left=_views_left(grant),
+            allow_download=grant.allow_download,
+        )
+    if has_access:
+        token_out, expires_out = access_token, None
+    else:
+        token_out, expires_out = await _count_view(session, settings, grant, visitor, "opened")
+    item = await repository.public_item(session, media_type, grant.media_id)
+    if item is None:  # the item left the library after the link was made
+        raise NotFound("share_link.item_not_found")
+    items = await repository.children(session, media_type, grant.media_id)
+    artwork = await repository.artwork_path(session, media_type, grant.media_id)
+    return SharePage(
+        media_type=grant.media_type,
+        requires_password=grant.requires_password,
+        unlocked=True,
+        expires_at=grant.expires_at,
+        views_left=_views_left(grant),
+        allow_download=grant.allow_download,
+        item=_shared(item),
+        items=[_shared(child) for child in items],
+        has_artwork=artwork is not None,
+        access_token=token_out,
+        access_expires_at=expires_out,
+    )
+
+
+async def unlock(
+    session: AsyncSession, settings: Settings, token: str, password: str, visitor: Visitor
+) -> UnlockResult:
+    """Trade the password for an access token (counts one view).
+
+    Exactly one argon2 verification runs whatever the link is (unknown, no password, right or
+    wrong), so the answer's timing does not tell a wrong password from a wrong link. Wrong
+    passwords are limited per link and per client IP.
+    """
+    policy = settings.share
+    link_key = f"share_unlock:link:{token_digest(token)}"
+    ip_key = f"share_unlock:ip:{visitor.ip_hash}"
+    for key, limit in (
+        (link_key, policy.unlock_max_attempts),
+        (ip_key, policy.unlock_ip_max_attempts),
+    ):
+        retry_after = await ratelimit.retry_after_if_blocked(
+            key, limit=limit, window_seconds=policy.unlock_window_seconds
+        )
+        if retry_after is not None:
+            raise RateLimited("share_link.too_many_attempts", retry_after=retry_after)
+    grant = await repository.grant_by_token_hash(session, token_digest(token))
+    stored_hash = grant.password_hash if grant is not None and grant.requires_password else None
+    correct = await anyio.to_thread.run_sync(verify_password, stored_hash, password)
+    if grant is None:
+        await ratelimit.record_hit(ip_key, window_seconds=policy.unlock_window_seconds)
+        raise NotFound("share_link.not_found")
+    _check_open(session, grant, visitor)
+    if grant.requires_password and not correct:
+        for key in (link_key, ip_key):
+            await ratelimit.record_hit(key, window_seconds=policy.unlock_window_seconds)
+        repository.log_access(
+            session, grant.id, visitor.ip_hash, visitor.user_agent, "wrong_password"
+        )
+        raise Forbidden("share_link.wrong_password")
+    access_token, expires_at = await _count_view(session, settings, grant, visitor, "unlocked")
+    return UnlockResult(access_token=access_token, access_expires_at=expires_at)
+
+
+@dataclass(frozen=True)
+class StreamPlan:
+    path: str
+    stat: os.stat_result
+    media_type: str
+    etag: str
+    byte_range: ByteRange | None
+    download_name: str  # never the real file name: the public side sees no paths
+    download: bool
+    new_access: tuple[str, datetime] | None  # set when this request counted a view
+
+
+async def prepare_stream(
+    session: AsyncSession,
+    settings: Settings,
+    token: str,
+    *,
+    access_token: str | None,
+    item_id: uuid.UUID | None,
+    range_header: str | None,
+    if_range: str | None,
+    download: bool,
+    visitor: Visitor,
+) -> StreamPlan:
+    """Decide what one stream request sends. With a valid access token (every Range request
+    after the first) no view is counted; without one the request is a direct stream start
+    and counts one view."""
+    found = await repository.grant_with_file(session, token_digest(token), item_id)
+    if found is None:
+        raise NotFound("share_link.not_found")
+    grant, row = found
+    _check_open(session, grant, visitor)
+    has_access = access.is_valid(settings.secret, grant.id, access_token)
+    if not has_access:
+        if grant.requires_password:
+            raise Forbidden("share_link.password_required")
+        if grant_state(grant) == "used_up":
+            raise _refuse(session, grant, visitor, "used_up")
+    if download and not grant.allow_download:
+        raise Forbidden("share_link.download_disabled")
+    if grant.media_type in (MediaType.series, MediaType.album) and item_id is None:
+        raise BadRequest("share_link.item_required")
+    if row is None:
+        raise NotFound("share_link.item_not_found")
+    path, mime_type = row.path, row.mime_type
+    try:
+        stat = os.stat(path)
+    except OSError:
+        raise NotFound("share_link.file_missing") from None
+    etag = entity_tag(row.id.hex, stat)
+    last_modified = formatdate(stat.st_mtime, usegmt=True)
+    try:
+        byte_range = (
+            parse_range(range_header, stat.st_size)
+            if if_range_allows(if_range, etag, last_modified)
+            else None
+        )
+    except UnsatisfiableRange:
+        raise RangeNotSatisfiable(
+            "share_link.range_not_satisfiable",
+            headers={"Content-Range": f"bytes */{stat.st_size}"},
+            size=stat.st_size,
+        ) from None
+    new_access = None
+    if not has_access:
+        new_access = await _count_view(session, settings, grant, visitor, "stream_started")
+    content_type = mime_type or mimetypes.guess_type(path)[0] or "application/octet-stream"
+    return StreamPlan(
+        path=path,
+        stat=stat,
+        media_type=content_type,
+        etag=etag,
+        byte_range=byte_range,
+        download_name="revenge-share" + os.path.splitext(path)[1].lower(),
+        download=download,
+        new_access=new_access,
+    )
+
+
+async def artwork(
+    session: AsyncSession,
+    settings: Settings,
+    token: str,
+    access_token: str | None,
+    visitor: Visitor,
+) -> str:
+    """The poster/cover file of the granted item (counts no view)."""
+    grant = await _find(session, token)
+    _check_open(session, grant, visitor)
+    if not access.is_valid(settings.secret, grant.id, access_token):
+        if grant.requires_password:
+            raise Forbidden("share_link.password_required")
+        if grant_state(grant) == "used_up":
+            raise _refuse(session, grant, visitor, "used_up")
+    path = await repository.artwork_path(session, MediaType(grant.media_type), grant.media_id)
+    if path is None or not await anyio.Path(path).is_file():
+        raise NotFound("share_link.no_artwork")
+    return path
