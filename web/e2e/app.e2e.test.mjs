@@ -220,11 +220,12 @@ async function assertFitsWidth(page) {
   assert.ok(overflow <= 0, `${page.url()} is ${overflow}px wider than the screen`);
 }
 
+// `ready`: what shows once the page's data has arrived.
 const PAGES = [
-  { name: 'history', title: 'ui.history.title', nav: 'ui.nav.history' },
-  { name: 'profile', title: 'ui.profile.title', nav: null },
-  { name: 'admin-users', title: 'ui.admin_users.title', nav: 'ui.nav.admin_users' },
-  { name: 'admin-jobs', title: 'ui.admin_jobs.title', nav: 'ui.nav.admin_jobs' },
+  { name: 'history', title: 'ui.history.title', nav: 'ui.nav.history', ready: '[data-testid=history-table], [data-testid=history-empty]' },
+  { name: 'profile', title: 'ui.profile.title', nav: null, ready: 'main form' },
+  { name: 'admin-users', title: 'ui.admin_users.title', nav: 'ui.nav.admin_users', ready: '[data-testid=users-table]' },
+  { name: 'admin-jobs', title: 'ui.admin_jobs.title', nav: 'ui.nav.admin_jobs', ready: '[data-testid=jobs-table], main .empty' },
 ];
 
 /** Through the app's own navigation, as a user would (the menu button on a phone). */
@@ -254,6 +255,7 @@ test('sign in, switch to German, see German everywhere including server errors',
 
   for (const target of PAGES) {
     await open(page, target, 'de');
+    await page.locator(target.ready).first().waitFor();
     await assertNoEnglish(page, 'de');
   }
 
@@ -364,7 +366,7 @@ test('every main page in all four languages: screenshots, translated, fits a pho
       await page.setViewportSize(viewport);
       for (const target of PAGES) {
         await open(page, target, locale);
-        await page.locator('main table, main .empty, main form').first().waitFor();
+        await page.locator(target.ready).first().waitFor();
         if (locale !== 'en') await assertNoEnglish(page, locale);
         await assertFitsWidth(page);
         await shoot(page, locale, label, target.name);
