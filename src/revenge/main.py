@@ -25,7 +25,7 @@ from revenge.core.db import (
     set_database,
     to_libpq_url,
 )
-from revenge.core.errors import install_error_handlers
+from revenge.core.errors import NotFound, install_error_handlers
 from revenge.core.jobs import job_app
 from revenge.core.logging import configure_logging
 from revenge.core.middleware import RequestContextMiddleware
@@ -149,7 +149,10 @@ def _mount_web_ui(app: FastAPI) -> None:
 
     @app.get("/{path:path}", include_in_schema=False)
     async def spa(path: str) -> FileResponse:
+        if path.startswith("api/"):  # an unknown API path is a 404 problem, not the app's page
+            raise NotFound()
         candidate = (WEB_DIST / path).resolve()
         if path and candidate.is_file() and WEB_DIST.resolve() in candidate.parents:
             return FileResponse(candidate)
-        return FileResponse(WEB_DIST / "index.html")
+        # no-cache: a new build must reach browsers at once (assets are content-hashed).
+        return FileResponse(WEB_DIST / "index.html", headers={"Cache-Control": "no-cache"})

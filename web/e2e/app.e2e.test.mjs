@@ -1,0 +1,377 @@
+// End to end: a real `revenge serve` on an embedded PostgreSQL in a temp data dir, driven by
+// playwright-core in Debian's Chromium (no browser download). Run with `npm run e2e`.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = path.resolve(WEB, '..');
+const RESULTS = path.join(WEB, 'test-results');
+const UV = process.env.REVENGE_UV || 'uv';
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const LOCALES = ['en', 'de', 'es', 'fr'];
+const ADMIN = { username: 'admin', password: 'e2e-admin-password' };
+const DESKTOP = { width: 1280, height: 860 };
+const PHONE = { width: 390, height: 844 };
+// Chromium on a machine without outside network: no background traffic, no first-run UI.
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+const catalogues = Object.fromEntries(
+  LOCALES.map((code) => [code, JSON.parse(readFileSync(path.join(ROOT, 'locales', `${code}.json`), 'utf8'))]),
+);
+/** A message from the same catalogue the server serves. */
+function msg(locale, key) {
+  const value = key.split('.').reduce((node, part) => node?.[part], catalogues[locale]);
+  assert.equal(typeof value, 'string', `missing ${locale}:${key}`);
+  return value;
+}
+function flatten(tree, prefix = '') {
+  return Object.entries(tree).flatMap(([k, v]) =>
+    typeof v === 'object' ? flatten(v, `${prefix}${k}.`) : [[`${prefix}${k}`, v]],
+  );
+}
+
+let dataDir;
+let server;
+let baseUrl;
+let browser;
+let seeded;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitReady(url, ms) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) throw new Error(`revenge serve exited with ${server.exitCode}`);
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error('revenge serve did not become ready');
+}
+
+async function api(method, route, { token, body, lang = 'en' } = {}) {
+  const response = await fetch(`${baseUrl}/api/v1${route}`, {
+    method,
+    headers: {
+      'Accept-Language': lang,
+      ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      ...(body ? { 'Content-Type': 'application/json' } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : null };
+}
+
+async function apiLogin(username, password) {
+  const { status, body } = await api('POST', '/auth/login', { body: { username, password } });
+  assert.equal(status, 200, JSON.stringify(body));
+  return body;
+}
+
+/** A finished play, reported the way a player does: start, then stop an hour later. */
+async function recordPlay(token, hoursAgo) {
+  const movieId = (await seeded).movie_id;
+  const start = new Date(Date.now() - hoursAgo * 3600_000);
+  const stop = new Date(start.getTime() + 3600_000);
+  const first = await api('POST', '/playback/events', {
+    token,
+    body: { media_type: 'movie', media_id: movieId, event: 'start', position_ms: 0, occurred_at: start.toISOString(), client: 'E2E', device: 'Chromium' },
+  });
+  assert.equal(first.status, 200, JSON.stringify(first.body));
+  const last = await api('POST', '/playback/events', {
+    token,
+    body: { session_id: first.body.session_id, media_type: 'movie', media_id: movieId, event: 'stop', position_ms: 3600_000, occurred_at: stop.toISOString() },
+  });
+  assert.equal(last.body.counted, true, JSON.stringify(last.body));
+}
+
+before(async () => {
+  mkdirSync(RESULTS, { recursive: true });
+  dataDir = mkdtempSync(path.join(tmpdir(), 'revenge-e2e-'));
+  const port = await freePort();
+  baseUrl = `http://127.0.0.1:${port}`;
+  const env = {
+    ...process.env,
+    REVENGE_DATA_DIR: dataDir,
+    REVENGE_PORT: String(port),
+    REVENGE_HOST: '127.0.0.1',
+    REVENGE_ADMIN_USERNAME: ADMIN.username,
+    REVENGE_ADMIN_PASSWORD: ADMIN.password,
+    REVENGE_WORKERS: '1',
+  };
+  delete env.REVENGE_DATABASE_URL; // always the embedded server in the temp dir
+  const log = openSync(path.join(RESULTS, 'server.log'), 'w');
+  server = spawn(UV, ['run', '--frozen', 'revenge', 'serve'], { cwd: ROOT, env, stdio: ['ignore', log, log] });
+  [browser] = await Promise.all([
+    chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }),
+    waitReady(baseUrl, 180_000),
+  ]);
+  // Library items have no UI yet: the seed script adds a movie to the running server's
+  // database, in the background while the first test runs (only the history test needs it).
+  seeded = new Promise((resolve, reject) => {
+    execFile(UV, ['run', '--frozen', 'python', 'tools/e2e_seed.py'], { cwd: ROOT, env }, (error, stdout, stderr) =>
+      error ? reject(new Error(`seed failed: ${stderr}`)) : resolve(JSON.parse(stdout.trim().split('\n').pop())),
+    );
+  });
+  seeded.catch(() => undefined); // reported where it is awaited
+});
+
+after(async () => {
+  await browser?.close();
+  if (server && server.exitCode === null) {
+    server.kill('SIGTERM');
+    await new Promise((resolve) => server.once('exit', resolve));
+  }
+  // The embedded PostgreSQL outlives `revenge serve` by design; stop the one we started.
+  const pidFile = dataDir && path.join(dataDir, 'pg', 'postmaster.pid');
+  if (pidFile && existsSync(pidFile)) {
+    const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+    try {
+      process.kill(pid, 'SIGINT');
+      for (let i = 0; i < 100 && existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
+    } catch {
+      // already gone
+    }
+  }
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function newPage(browserLocale, viewport = DESKTOP) {
+  const context = await browser.newContext({ locale: browserLocale, viewport, timezoneId: 'Europe/Berlin' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  return page;
+}
+
+async function heading(page) {
+  return (await page.locator('main h1').first().textContent()).trim();
+}
+
+async function expectHeading(page, text) {
+  await page.locator('main h1', { hasText: text }).first().waitFor();
+  assert.equal(await heading(page), text);
+}
+
+async function loginThroughUi(page, username, password) {
+  await page.locator('input[name=username]').fill(username);
+  await page.locator('input[name=password]').fill(password);
+  await page.locator('form button[type=submit]').click();
+}
+
+async function chooseLanguage(page, code) {
+  const switcher = page.getByTestId('language-switcher');
+  await switcher.selectOption(code);
+  // Done when the UI speaks it and the profile update has returned (the switcher is enabled again).
+  await page.waitForFunction(
+    (c) => document.documentElement.lang === c && !document.querySelector('[data-testid=language-switcher]').disabled,
+    code,
+  );
+}
+
+function containsWords(text, phrase) {
+  const escaped = phrase.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // Whole words only: the German "Filtern" does not leak the English "Filter".
+  return new RegExp(`(^|[^\\p{L}])${escaped}($|[^\\p{L}])`, 'u').test(text);
+}
+
+/** No UI string that has its own translation shows up in English. */
+async function assertNoEnglish(page, locale) {
+  const text = await page.locator('body').innerText();
+  const english = flatten(catalogues.en.ui);
+  const translated = Object.fromEntries(flatten(catalogues[locale].ui));
+  const leaks = english
+    .filter(([key, en]) => en.length >= 4 && !en.includes('{') && translated[key] !== en)
+    .filter(([, en]) => containsWords(text, en))
+    .map(([key, en]) => `${key}=${en}`);
+  assert.deepEqual(leaks, [], `English text on a ${locale} page (${page.url()})`);
+}
+
+async function assertFitsWidth(page) {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `${page.url()} is ${overflow}px wider than the screen`);
+}
+
+// `ready`: what shows once the page's data has arrived.
+const PAGES = [
+  { name: 'history', title: 'ui.history.title', nav: 'ui.nav.history', ready: '[data-testid=history-table], [data-testid=history-empty]' },
+  { name: 'profile', title: 'ui.profile.title', nav: null, ready: 'main form' },
+  { name: 'admin-users', title: 'ui.admin_users.title', nav: 'ui.nav.admin_users', ready: '[data-testid=users-table]' },
+  { name: 'admin-jobs', title: 'ui.admin_jobs.title', nav: 'ui.nav.admin_jobs', ready: '[data-testid=jobs-table], main .empty' },
+];
+
+/** Through the app's own navigation, as a user would (the menu button on a phone). */
+async function open(page, target, locale) {
+  if (target.nav) {
+    const toggle = page.locator('.menu-toggle');
+    if (await toggle.isVisible()) await toggle.click();
+    await page.locator('#main-nav').getByRole('link', { name: msg(locale, target.nav) }).click();
+  } else {
+    await page.getByTestId('user-menu').click();
+    await page.getByRole('link', { name: msg(locale, 'ui.nav.profile') }).click();
+  }
+  await expectHeading(page, msg(locale, target.title));
+}
+
+test('sign in, switch to German, see German everywhere including server errors', async () => {
+  const page = await newPage('en-US');
+  await page.goto(`${baseUrl}/`);
+  await expectHeading(page, msg('en', 'ui.login.title'));
+  await loginThroughUi(page, ADMIN.username, ADMIN.password);
+  await expectHeading(page, msg('en', 'ui.history.title'));
+
+  await chooseLanguage(page, 'de');
+  await expectHeading(page, msg('de', 'ui.history.title'));
+  const me = await api('GET', '/users/me', { token: (await apiLogin(ADMIN.username, ADMIN.password)).access_token });
+  assert.equal(me.body.locale, 'de', 'the choice is saved to the profile');
+
+  for (const target of PAGES) {
+    await open(page, target, 'de');
+    await page.locator(target.ready).first().waitFor();
+    await assertNoEnglish(page, 'de');
+  }
+
+  await page.getByTestId('user-menu').click();
+  await page.getByTestId('logout').click();
+  await expectHeading(page, msg('de', 'ui.login.title'));
+  await loginThroughUi(page, ADMIN.username, 'not-the-password');
+  const problem = page.getByTestId('problem');
+  await problem.waitFor();
+  assert.match(await problem.innerText(), new RegExp(msg('de', 'errors.auth.invalid_credentials.title')));
+  assert.match(await problem.innerText(), new RegExp(msg('de', 'errors.auth.invalid_credentials.detail')));
+  await assertNoEnglish(page, 'de');
+  await page.screenshot({ path: path.join(RESULTS, 'de-login-error.png') });
+
+  await loginThroughUi(page, ADMIN.username, ADMIN.password);
+  await expectHeading(page, msg('de', 'ui.history.title'));
+  await page.context().close();
+
+  // Another device whose browser speaks French: the profile's German wins after login.
+  const other = await newPage('fr-FR');
+  await other.goto(`${baseUrl}/login`);
+  await expectHeading(other, msg('fr', 'ui.login.title'));
+  await loginThroughUi(other, ADMIN.username, ADMIN.password);
+  await expectHeading(other, msg('de', 'ui.history.title'));
+  await other.context().close();
+});
+
+test('an admin creates a user, who then sees their history', async () => {
+  const page = await newPage('de-DE');
+  await page.goto(`${baseUrl}/login`);
+  await loginThroughUi(page, ADMIN.username, ADMIN.password);
+  await expectHeading(page, msg('de', 'ui.history.title'));
+  await page.getByRole('link', { name: msg('de', 'ui.nav.admin_users') }).click();
+  await expectHeading(page, msg('de', 'ui.admin_users.title'));
+
+  const form = page.getByTestId('create-user-form');
+  await form.locator('input[name=username]').fill('maria');
+  await form.locator('input[name=password]').fill('maria-password');
+  await form.locator('input[name=display_name]').fill('Maria Müller');
+  await form.locator('button[type=submit]').click();
+  await page.getByRole('status').filter({ hasText: 'maria' }).waitFor();
+  const row = page.locator('tr[data-username=maria]');
+  await row.waitFor();
+  assert.match(await row.innerText(), /Maria Müller/);
+  assert.match(await row.innerText(), new RegExp(msg('de', 'ui.admin_users.active')));
+
+  // The same name again: the server's German conflict message.
+  await form.locator('input[name=username]').fill('maria');
+  await form.locator('input[name=password]').fill('maria-password');
+  await form.locator('button[type=submit]').click();
+  await page.getByTestId('problem').filter({ hasText: msg('de', 'errors.users.username_taken.title') }).waitFor();
+
+  // Disable and enable again, by keyboard.
+  const toggle = row.getByRole('button');
+  await toggle.focus();
+  await page.keyboard.press('Enter');
+  await row.filter({ hasText: msg('de', 'ui.admin_users.disabled') }).waitFor();
+  assert.equal((await apiLogin(ADMIN.username, ADMIN.password)) !== null, true);
+  const disabledLogin = await api('POST', '/auth/login', { body: { username: 'maria', password: 'maria-password' } });
+  assert.equal(disabledLogin.status, 401);
+  await row.getByRole('button').click();
+  await row.filter({ hasText: msg('de', 'ui.admin_users.active') }).waitFor();
+  await page.context().close();
+
+  const maria = await apiLogin('maria', 'maria-password');
+  await recordPlay(maria.access_token, 3);
+
+  // Maria's browser speaks Spanish and her profile has no language: Spanish UI.
+  const hers = await newPage('es-ES');
+  await hers.goto(`${baseUrl}/history`);
+  await expectHeading(hers, msg('es', 'ui.login.title'));
+  await loginThroughUi(hers, 'maria', 'maria-password');
+  await expectHeading(hers, msg('es', 'ui.history.title'));
+  const table = hers.getByTestId('history-table');
+  await table.waitFor();
+  const text = await table.innerText();
+  assert.match(text, /Heat/);
+  assert.match(text, new RegExp(msg('es', 'ui.media_type.movie')));
+  assert.match(text, /hace 2 horas/);
+  assert.match(await hers.locator('main').innerText(), /1 reproducción/);
+  // Admin links are not offered to a plain user, and the page itself refuses.
+  assert.equal(await hers.getByRole('link', { name: msg('es', 'ui.nav.admin_users') }).count(), 0);
+  await hers.goto(`${baseUrl}/admin/users`);
+  await expectHeading(hers, msg('es', 'ui.not_found.title'));
+  await hers.context().close();
+});
+
+test('every main page in all four languages: screenshots, translated, fits a phone', async () => {
+  const admin = await apiLogin(ADMIN.username, ADMIN.password);
+  await recordPlay(admin.access_token, 26);
+  let profileLocale = 'de'; // chosen in the first test
+  const shoot = (page, locale, label, name) =>
+    page.screenshot({ path: path.join(RESULTS, `${locale}-${label}-${name}.png`), fullPage: true });
+  for (const locale of LOCALES) {
+    const page = await newPage(`${locale}-${locale.toUpperCase()}`);
+    await page.goto(`${baseUrl}/login`);
+    await expectHeading(page, msg(locale, 'ui.login.title'));
+    await shoot(page, locale, 'desktop', 'login');
+    await page.setViewportSize(PHONE);
+    await assertFitsWidth(page);
+    await shoot(page, locale, 'phone', 'login');
+    await page.setViewportSize(DESKTOP);
+    await loginThroughUi(page, ADMIN.username, ADMIN.password);
+    await expectHeading(page, msg(profileLocale, 'ui.history.title'));
+    await chooseLanguage(page, locale);
+    profileLocale = locale;
+    for (const [label, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
+      await page.setViewportSize(viewport);
+      for (const target of PAGES) {
+        await open(page, target, locale);
+        await page.locator(target.ready).first().waitFor();
+        if (locale !== 'en') await assertNoEnglish(page, locale);
+        await assertFitsWidth(page);
+        await shoot(page, locale, label, target.name);
+      }
+    }
+    await page.context().close();
+  }
+});

@@ -1,0 +1,68 @@
+/** Dates, numbers, durations and relative times in the UI's locale and the user's timezone. */
+
+export type DateInput = string | number | Date;
+
+function toDate(value: DateInput): Date {
+  return value instanceof Date ? value : new Date(value);
+}
+
+export function browserTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+export function formatDateTime(
+  value: DateInput,
+  locale: string,
+  timeZone: string,
+  style: 'short' | 'medium' | 'long' = 'medium',
+): string {
+  return new Intl.DateTimeFormat(locale, {
+    dateStyle: style,
+    timeStyle: 'short',
+    timeZone,
+  }).format(toDate(value));
+}
+
+export function formatDate(value: DateInput, locale: string, timeZone: string): string {
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone }).format(toDate(value));
+}
+
+export function formatNumber(value: number, locale: string, options?: Intl.NumberFormatOptions): string {
+  return new Intl.NumberFormat(locale, options).format(value);
+}
+
+const RELATIVE_STEPS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ['second', 60],
+  ['minute', 60],
+  ['hour', 24],
+  ['day', 7],
+  ['week', 4.345],
+  ['month', 12],
+  ['year', Number.POSITIVE_INFINITY],
+];
+
+/** "2 hours ago", "vor 2 Stunden", "dans 3 jours": the largest unit that fits. */
+export function formatRelative(value: DateInput, locale: string, now: DateInput = Date.now()): string {
+  let amount = (toDate(value).getTime() - toDate(now).getTime()) / 1000;
+  const formatter = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
+  for (const [unit, size] of RELATIVE_STEPS) {
+    if (Math.abs(amount) < size) return formatter.format(Math.round(amount), unit);
+    amount /= size;
+  }
+  return formatter.format(Math.round(amount), 'year');
+}
+
+/** A play length such as "1 h, 5 min" (Intl.DurationFormat is not everywhere yet). */
+export function formatDuration(milliseconds: number, locale: string): string {
+  const totalMinutes = Math.floor(milliseconds / 60000);
+  const hours = Math.floor(totalMinutes / 60);
+  const minutes = totalMinutes % 60;
+  const seconds = Math.floor(milliseconds / 1000) % 60;
+  const unit = (unitName: string, n: number) =>
+    new Intl.NumberFormat(locale, { style: 'unit', unit: unitName, unitDisplay: 'short' }).format(n);
+  const parts: string[] = [];
+  if (hours) parts.push(unit('hour', hours));
+  if (minutes) parts.push(unit('minute', minutes));
+  if (!hours && !minutes) parts.push(unit('second', seconds));
+  return new Intl.ListFormat(locale, { style: 'narrow', type: 'unit' }).format(parts);
+}

@@ -1,0 +1,17 @@
+import { mount } from 'svelte';
+import './app.css';
+import App from './App.svelte';
+import { setupI18n } from './lib/i18n/setup';
+import { initialLocale } from './lib/i18n/locales';
+import { loadAvailableLocales, session } from './lib/app';
+import { startRouter } from './lib/router';
+
+async function start(): Promise<void> {
+  await setupI18n(initialLocale(session.storedLocale(), navigator.languages));
+  startRouter();
+  // The profile may have changed elsewhere (e.g. language picked on another device).
+  await Promise.allSettled([session.reload(), loadAvailableLocales()]);
+  mount(App, { target: document.getElementById('app')! });
+}
+
+void start();

@@ -1,0 +1,69 @@
+/**
+ * Every page of the app. Adding a page = one file in src/pages/ + one entry here; the entry's
+ * `nav` puts it in the header (section "main" or "admin"), `admin` limits it to admins and
+ * `public` lets anonymous visitors in (e.g. a future share page at `/s/:token`).
+ */
+import type { Component } from 'svelte';
+import { matchPath, type Params } from './lib/router';
+
+export interface RouteDef {
+  path: string;
+  // Pages may take `params` (path parameters) or nothing at all.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  page: () => Promise<{ default: Component<any> }>;
+  /** Catalogue key of the page title (the <h1> and the document title). */
+  title: string;
+  nav?: { section: 'main' | 'admin'; label: string };
+  admin?: boolean;
+  public?: boolean;
+}
+
+export const HOME = '/history';
+export const LOGIN = '/login';
+
+export const routes: RouteDef[] = [
+  { path: LOGIN, page: () => import('./pages/Login.svelte'), title: 'ui.login.title', public: true },
+  {
+    path: '/history',
+    page: () => import('./pages/History.svelte'),
+    title: 'ui.history.title',
+    nav: { section: 'main', label: 'ui.nav.history' },
+  },
+  { path: '/profile', page: () => import('./pages/Profile.svelte'), title: 'ui.profile.title' },
+  {
+    path: '/admin/users',
+    page: () => import('./pages/admin/Users.svelte'),
+    title: 'ui.admin_users.title',
+    nav: { section: 'admin', label: 'ui.nav.admin_users' },
+    admin: true,
+  },
+  {
+    path: '/admin/jobs',
+    page: () => import('./pages/admin/Jobs.svelte'),
+    title: 'ui.admin_jobs.title',
+    nav: { section: 'admin', label: 'ui.nav.admin_jobs' },
+    admin: true,
+  },
+];
+
+/**
+ * Small components shown in the header next to the language switcher for logged-in users
+ * (e.g. the unread-notifications badge): one import and one entry each.
+ */
+export const headerWidgets: Component[] = [];
+
+export const NOT_FOUND: RouteDef = {
+  path: '*',
+  page: () => import('./pages/NotFound.svelte'),
+  title: 'ui.not_found.title',
+  public: true,
+};
+
+export function resolveRoute(path: string): { route: RouteDef; params: Params } {
+  if (path === '/' || path === '') return { route: routes.find((r) => r.path === HOME)!, params: {} };
+  for (const route of routes) {
+    const params = matchPath(route.path, path);
+    if (params) return { route, params };
+  }
+  return { route: NOT_FOUND, params: {} };
+}
