@@ -38,6 +38,7 @@ from revenge.notifications.models import (
     NotificationDelivery,
     NotificationPreference,
     PushDevice,
+    any_of,
 )
 from revenge.notifications.schemas import (
     ChannelCreate,
@@ -112,7 +113,7 @@ async def _recipients(
     rows = await session.execute(
         select(
             User.id, User.username, User.display_name, User.email, User.locale, User.timezone
-        ).where(User.id.in_(user_ids), User.is_active.is_(True))
+        ).where(any_of(User.id, user_ids), User.is_active.is_(True))
     )
     default_locale = normalize_locale(settings.default_locale) or "en"
     return [
