@@ -207,7 +207,19 @@ class WebhookChannel:
 
     def __init__(self, settings: Settings, http: httpx.AsyncClient | None = None) -> None:
         self.settings = settings
-        self.http = http or httpx.AsyncClient(
+        self._http = http
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        # Created on first send: building the TLS context costs ~0.3 s, wasted when the
+        # channel is only asked for targets.
+        if self._http is None:
+            self._http = self._new_client()
+        return self._http
+
+    def _new_client(self) -> httpx.AsyncClient:
+        settings = self.settings
+        return httpx.AsyncClient(
             timeout=httpx.Timeout(settings.webhook.timeout_seconds, connect=5.0),
             follow_redirects=False,
             # httpcore scans its whole pool per request: a modest pool is faster than a big one.
@@ -356,4 +368,5 @@ class WebhookChannel:
         return follow_ups
 
     async def aclose(self) -> None:
-        await self.http.aclose()
+        if self._http is not None:
+            await self._http.aclose()
