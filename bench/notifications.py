@@ -94,7 +94,9 @@ async def _wait_for(url: str) -> None:
     raise RuntimeError("receiver did not start")
 
 
-async def _seed_users(database: Database, settings: Settings, n: int, hook_url: str) -> list[uuid.UUID]:
+async def _seed_users(
+    database: Database, settings: Settings, n: int, hook_url: str
+) -> list[uuid.UUID]:
     password = hash_password("bench-password")
     ids = [uuid.uuid4() for _ in range(n)]
     secret = seal_secret(settings, new_secret())
@@ -212,10 +214,13 @@ async def main(users: int, baseline_users: int) -> None:
                 text("DELETE FROM shared.users WHERE id = ANY(:ids)"), {"ids": baseline_ids}
             )
         async with database.transaction() as s:
-            await s.execute(insert(User), [
-                {"id": uid, "username": f"base{i}", "password_hash": "x"}
-                for i, uid in enumerate(baseline_ids)
-            ])
+            await s.execute(
+                insert(User),
+                [
+                    {"id": uid, "username": f"base{i}", "password_hash": "x"}
+                    for i, uid in enumerate(baseline_ids)
+                ],
+            )
 
         profiler = None
         if PROFILE:
@@ -223,10 +228,17 @@ async def main(users: int, baseline_users: int) -> None:
 
             profiler = cProfile.Profile()
             profiler.enable()
-        data = {"title": "Dark", "count": 10, "kind": "episode", "items": [f"Dark S01E{i:02d}" for i in range(1, 11)]}
+        data = {
+            "title": "Dark",
+            "count": 10,
+            "kind": "episode",
+            "items": [f"Dark S01E{i:02d}" for i in range(1, 11)],
+        }
         started = time.perf_counter()
         async with database.transaction() as s:
-            created = await service.notify_many(s, fan_out_ids, "new_content", data, settings=settings)
+            created = await service.notify_many(
+                s, fan_out_ids, "new_content", data, settings=settings
+            )
         stored_s = time.perf_counter() - started
         if profiler is not None:
             import pstats
@@ -247,19 +259,37 @@ async def main(users: int, baseline_users: int) -> None:
         stored_rate = len(created) / stored_s
         delivery_rate = stats.sent / send_s
         end_to_end = stats.sent / total_s
-        print(f"users: {users}; notifications stored: {len(created)}; webhooks sent: {stats.sent} "
-              f"(receiver counted {received}), failed: {stats.failed}, retried: {stats.retried}")
-        print(f"fan-out (in-app + delivery rows + jobs, one transaction): {stored_s:.2f} s "
-              f"= {stored_rate:,.0f} notifications/s   (goal: {users:,} in < 2 s)")
-        print(f"webhook delivery: {send_s:.2f} s = {delivery_rate:,.0f} deliveries/s   (goal: >= 500/s)")
+        print(
+            f"users: {users}; notifications stored: {len(created)}; webhooks sent: {stats.sent} "
+            f"(receiver counted {received}), failed: {stats.failed}, retried: {stats.retried}"
+        )
+        print(
+            f"fan-out (in-app + delivery rows + jobs, one transaction): {stored_s:.2f} s "
+            f"= {stored_rate:,.0f} notifications/s   (goal: {users:,} in < 2 s)"
+        )
+        print(
+            f"webhook delivery: {send_s:.2f} s = {delivery_rate:,.0f} deliveries/s   (goal: >= 500/s)"
+        )
         print(f"time until last delivery: {total_s:.2f} s  (end to end {end_to_end:,.0f} users/s)")
-        print(f"naive baseline (INSERT + POST per user, sequential, {len(baseline_ids)} users): "
-              f"{baseline_rate:,.0f} users/s")
-        print(f"ratio end to end vs baseline: {end_to_end / baseline_rate:.1f}x; "
-              f"stored/s vs baseline: {stored_rate / baseline_rate:.1f}x; "
-              f"deliveries/s vs baseline: {delivery_rate / baseline_rate:.1f}x")
-        print(json.dumps({"stored_per_s": round(stored_rate), "deliveries_per_s": round(delivery_rate),
-                          "last_delivery_s": round(total_s, 2), "baseline_per_s": round(baseline_rate)}))
+        print(
+            f"naive baseline (INSERT + POST per user, sequential, {len(baseline_ids)} users): "
+            f"{baseline_rate:,.0f} users/s"
+        )
+        print(
+            f"ratio end to end vs baseline: {end_to_end / baseline_rate:.1f}x; "
+            f"stored/s vs baseline: {stored_rate / baseline_rate:.1f}x; "
+            f"deliveries/s vs baseline: {delivery_rate / baseline_rate:.1f}x"
+        )
+        print(
+            json.dumps(
+                {
+                    "stored_per_s": round(stored_rate),
+                    "deliveries_per_s": round(delivery_rate),
+                    "last_delivery_s": round(total_s, 2),
+                    "baseline_per_s": round(baseline_rate),
+                }
+            )
+        )
     finally:
         proc.terminate()
         proc.wait(10)

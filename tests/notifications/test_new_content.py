@@ -25,12 +25,14 @@ async def _emit(media_type: str, media_id, library_id=None) -> None:
 async def test_season_of_ten_episodes_is_one_notification_per_user(
     client, make_user, jobs, session
 ):
-    alice, alice_headers = await make_user(locale="de")
+    _alice, alice_headers = await make_user(locale="de")
     bob, bob_headers = await make_user()
     await client.patch(
         "/api/v1/users/me/notification-preferences",
         headers=bob_headers,
-        json={"preferences": [{"notification_type": "new_content", "in_app": False, "webhook": False}]},
+        json={
+            "preferences": [{"notification_type": "new_content", "in_app": False, "webhook": False}]
+        },
     )
     first = await make_episode("Dark", 1, 1)
     season_id = first.season_id

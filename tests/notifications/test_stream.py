@@ -51,9 +51,7 @@ async def test_stream_delivers_only_the_owners_notifications(app, committed_db, 
             except RuntimeError:
                 pass
             async with session_scope() as s:
-                mine = await service.notify(
-                    s, alice.id, "request_available", {"title": "Dune"}
-                )
+                mine = await service.notify(s, alice.id, "request_available", {"title": "Dune"})
 
             event = await asyncio.wait_for(_next_event(lines), timeout=5)
             assert event["event"] == "notification"
