@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,20 +73,31 @@ _INSERT_NOTIFICATIONS = text(
     "INSERT INTO shared.notifications "
     "(id, user_id, type, title, message, data, locale, group_key, in_app) "
     "SELECT v.id, v.user_id, :type, r.title, r.message, CAST(:data AS jsonb), r.locale, "
-    ":group_key, v.in_app FROM unnest(CAST(:ids AS uuid[]), CAST(:users AS uuid[]), "
-    "CAST(:idx AS int[]), CAST(:in_app AS boolean[])) AS v(id, user_id, idx, in_app) "
+    ":group_key, v.in_app FROM unnest(CAST(string_to_array(:ids, ',') AS uuid[]), "
+    "CAST(string_to_array(:users, ',') AS uuid[]), CAST(string_to_array(:idx, ',') AS int[]), "
+    "CAST(string_to_array(:in_app, ',') AS boolean[])) AS v(id, user_id, idx, in_app) "
     "JOIN unnest(CAST(:locales AS text[]), CAST(:titles AS text[]), CAST(:messages AS text[])) "
     "WITH ORDINALITY AS r(locale, title, message, n) ON r.n = v.idx"
 )
 _INSERT_DELIVERIES = text(
     "INSERT INTO shared.notification_deliveries (id, notification_id, user_id, channel, target_key) "
-    "SELECT v.id, v.nid, v.uid, :channel, v.key FROM unnest(CAST(:ids AS uuid[]), "
-    "CAST(:nids AS uuid[]), CAST(:users AS uuid[]), CAST(:keys AS text[])) AS v(id, nid, uid, key)"
+    "SELECT v.id, v.nid, v.uid, :channel, v.key FROM unnest("
+    "CAST(string_to_array(:ids, ',') AS uuid[]), CAST(string_to_array(:nids, ',') AS uuid[]), "
+    "CAST(string_to_array(:users, ',') AS uuid[]), string_to_array(:keys, ',')) "
+    "AS v(id, nid, uid, key)"
 )
 _NOTIFY_INBOXES = text(
     "SELECT pg_notify(:channel, v.id::text || ':' || v.user_id::text) "
-    "FROM unnest(CAST(:ids AS uuid[]), CAST(:users AS uuid[])) AS v(id, user_id)"
+    "FROM unnest(CAST(string_to_array(:ids, ',') AS uuid[]), "
+    "CAST(string_to_array(:users, ',') AS uuid[])) AS v(id, user_id)"
 )
+
+
+def _csv(values: Iterable[Any]) -> str:
+    """Ids, numbers and flags as one comma-joined parameter: psycopg quotes every element of
+    a text-dumped array in Python, which dominated a 10,000-user fan-out. Only for values
+    that cannot contain commas (UUIDs, target keys, integers, t/f)."""
+    return ",".join(str(v) for v in values)
 
 
 @dataclass(frozen=True)
@@ -232,10 +243,10 @@ async def notify_many(
     await session.execute(
         _INSERT_NOTIFICATIONS,
         {
-            "ids": [n["id"] for n in notifications],
-            "users": [n["user_id"] for n in notifications],
-            "idx": [locales.index(n["locale"]) + 1 for n in notifications],
-            "in_app": [n["in_app"] for n in notifications],
+            "ids": _csv(n["id"] for n in notifications),
+            "users": _csv(n["user_id"] for n in notifications),
+            "idx": _csv(locales.index(n["locale"]) + 1 for n in notifications),
+            "in_app": _csv("t" if n["in_app"] else "f" for n in notifications),
             "locales": locales,
             "titles": [rendered[loc][0] for loc in locales],
             "messages": [rendered[loc][1] for loc in locales],
@@ -251,10 +262,10 @@ async def notify_many(
                 _INSERT_DELIVERIES,
                 {
                     "channel": channel_kind.value,
-                    "ids": [d["id"] for d in rows],
-                    "nids": [d["notification_id"] for d in rows],
-                    "users": [d["user_id"] for d in rows],
-                    "keys": [d["target_key"] for d in rows],
+                    "ids": _csv(d["id"] for d in rows),
+                    "nids": _csv(d["notification_id"] for d in rows),
+                    "users": _csv(d["user_id"] for d in rows),
+                    "keys": _csv(d["target_key"] for d in rows),
                 },
             )
     shown = [n for n in notifications if n["in_app"]]
@@ -264,8 +275,8 @@ async def notify_many(
             _NOTIFY_INBOXES,
             {
                 "channel": PG_CHANNEL,
-                "ids": [n["id"] for n in shown],
-                "users": [n["user_id"] for n in shown],
+                "ids": _csv(n["id"] for n in shown),
+                "users": _csv(n["user_id"] for n in shown),
             },
         )
     for channel_kind, users in per_channel_users.items():
