@@ -95,7 +95,8 @@ class UserStatistics(Base):
     """Per user and period (day|week|month|year|all) in the user's timezone."""
 
     __tablename__ = "user_statistics"
-    __table_args__ = (SCHEMA,)
+    # Reports list every user's row of one period.
+    __table_args__ = (Index("ix_user_statistics_period", "period", "period_start"), SCHEMA)
 
     user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     period: Mapped[str] = mapped_column(String(8), primary_key=True)
