@@ -11,6 +11,7 @@ from revenge.analytics.models import (
     PlayStatistics,
     Ranking,
     UserStatistics,
+    UserTops,
     UserTotals,
 )
 from revenge.core.ratelimit import RateLimitBucket
@@ -77,5 +78,6 @@ __all__ = [
     "Track",
     "User",
     "UserStatistics",
+    "UserTops",
     "UserTotals",
 ]
