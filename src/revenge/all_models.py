@@ -1,6 +1,14 @@
 """Every ORM model, imported once so Alembic and the app see the whole schema."""
 
 from revenge.core.ratelimit import RateLimitBucket
+from revenge.fingerprints.models import (
+    DuplicateGroup,
+    DuplicateLink,
+    DuplicateMember,
+    FingerprintFailure,
+    FingerprintRun,
+    MediaFingerprint,
+)
 from revenge.library.models import (
     Album,
     Artist,
@@ -22,10 +30,16 @@ __all__ = [
     "ApiKey",
     "Artist",
     "AuthSession",
+    "DuplicateGroup",
+    "DuplicateLink",
+    "DuplicateMember",
     "Episode",
+    "FingerprintFailure",
+    "FingerprintRun",
     "Library",
     "LibraryScan",
     "MediaFile",
+    "MediaFingerprint",
     "MediaImage",
     "Movie",
     "PlayEvent",

@@ -22,6 +22,7 @@ from revenge.core.jobs import job_app
 from revenge.core.logging import configure_logging
 from revenge.core.middleware import RequestContextMiddleware
 from revenge.core.migrate import upgrade
+from revenge.fingerprints.api import router as fingerprints_router
 from revenge.i18n.api import router as i18n_router
 from revenge.playback.api import router as playback_router
 from revenge.system.api import ops_router
@@ -39,6 +40,7 @@ FEATURE_ROUTERS = [
     playback_router,
     i18n_router,
     system_router,
+    fingerprints_router,
 ]
 
 

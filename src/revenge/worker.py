@@ -4,12 +4,14 @@ schedules and event subscribers, so `revenge serve` and `revenge worker` run the
 from __future__ import annotations
 
 from revenge.core.jobs import job_app
+from revenge.fingerprints import jobs as fingerprints_jobs
 from revenge.playback import jobs as playback_jobs
 from revenge.system import jobs as system_jobs
 
 FEATURE_JOB_MODULES = [
     playback_jobs,
     system_jobs,
+    fingerprints_jobs,
 ]
 
 __all__ = ["FEATURE_JOB_MODULES", "job_app"]
