@@ -5,9 +5,10 @@ import uuid
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from starlette.datastructures import UploadFile
 
 from revenge.core.deps import AdminUser, AppSettings, DbSession
 from revenge.core.errors import PayloadTooLarge, Unprocessable, problem_responses

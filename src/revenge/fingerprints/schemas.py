@@ -30,8 +30,6 @@ class DuplicateKind(StrEnum):
 
 
 class FingerprintRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
     id: uuid.UUID
     subject_type: str
     subject_id: uuid.UUID

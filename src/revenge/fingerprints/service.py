@@ -38,12 +38,25 @@ Subject = tuple[str, uuid.UUID]
 
 
 def fingerprint_read(row: MediaFingerprint) -> FingerprintRead:
-    read = FingerprintRead.model_validate(row)
-    if row.fingerprint_type == FingerprintType.phash and row.phash is not None:
-        read.phash = ph.to_hex(row.phash)
-    else:
-        read.length = len(row.fingerprint_data) // 4
-    return read
+    is_phash = row.fingerprint_type == FingerprintType.phash and row.phash is not None
+    return FingerprintRead(
+        id=row.id,
+        subject_type=row.subject_type,
+        subject_id=row.subject_id,
+        media_type=row.media_type,
+        media_id=row.media_id,
+        source_kind=row.source_kind,
+        fingerprint_type=FingerprintType(row.fingerprint_type),
+        frame_index=row.frame_index,
+        duration_ms=row.duration_ms,
+        algorithm=row.algorithm,
+        algorithm_version=row.algorithm_version,
+        source_path=row.source_path,
+        source_size=row.source_size,
+        phash=ph.to_hex(row.phash) if is_phash and row.phash is not None else None,
+        length=None if is_phash else len(row.fingerprint_data) // 4,
+        created_at=row.created_at,
+    )
 
 
 def _unchanged(existing: list[MediaFingerprint], subject: repo.Subject) -> bool:
