@@ -78,7 +78,14 @@ def crop(image: Image.Image, fraction: float = 0.015) -> Image.Image:
     return image.crop((dx, dy, w - dx, h - dy))
 
 
-def video(path: Path, source: str, *codec: str, size: str = "320x240") -> Path:
-    """A 6 s synthetic video from one of ffmpeg's test sources."""
-    ffmpeg("-f", "lavfi", "-i", f"{source}=duration=6:size={size}:rate=10", *codec, str(path))
+def video(path: Path, seeds: list[int], *codec: str, size: str = "320x240") -> Path:
+    """A 6 s slideshow video of pictures (three 2 s "scenes"), encoded with ``codec``."""
+    frames = path.parent / f"{path.stem}-frames"
+    frames.mkdir(exist_ok=True)
+    for i, seed in enumerate(seeds):
+        picture(seed).save(frames / f"{i}.png")
+    ffmpeg(
+        "-framerate", "0.5", "-i", str(frames / "%d.png"),
+        "-vf", f"fps=10,scale={size}", "-t", "6", *codec, str(path),
+    )  # fmt: skip
     return path

@@ -69,6 +69,9 @@ async def defer(
     # transaction by running the insert in a savepoint.
     try:
         async with session.begin_nested():
+            # The ORM emits SAVEPOINT lazily, on its own first statement; procrastinate writes
+            # through the raw connection, so force it here or a conflict aborts the caller.
+            await session.connection()
             return await task.configure(**options).defer_async(**kwargs)
     except AlreadyEnqueued:
         return None

@@ -75,9 +75,9 @@ async def run_library(run_id: str) -> None:
         more, generated = await service.run_chunk(session, get_settings(), uuid.UUID(run_id))
         await defer_detection(session, generated)
         if more:
-            await defer(
-                session, run_library, queueing_lock=f"fingerprints.run:{run_id}", run_id=run_id
-            )
+            # No queueing lock here: chunks lock the run row, so a stray duplicate job only
+            # finds the cursor moved on.
+            await defer(session, run_library, run_id=run_id)
 
 
 @job_app.periodic(cron="*/10 * * * *")
