@@ -164,7 +164,7 @@ async def match_chromaprint(
     """Library tracks whose audio matches ``values`` (BER at the best offset ≤ the threshold)."""
     max_ber = settings.fingerprint.audio_max_ber
     candidates = await repo.chromaprint_candidates(
-        session, cp.index_terms(values), limit=max(25, limit), exclude=exclude
+        session, cp.query_terms(values), limit=max(25, limit), exclude=exclude
     )
     hits: list[MatchHit] = []
     for row in candidates:
