@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from revenge.core import events
 from revenge.core.db import session_scope
@@ -179,8 +180,9 @@ async def test_new_item_is_fingerprinted_and_joins_its_group(client, admin_heade
             media_id=str(ogg.id),
             library_id=str(music.id),
         )
-    ran = await jobs.run()
-    assert ran == ["fingerprints.generate", "fingerprints.detect_duplicates"]
+    # Other features may subscribe to the event too; only ours are run here.
+    assert await jobs.run("fingerprints.generate") == ["fingerprints.generate"]
+    assert await jobs.run("fingerprints.detect_duplicates") == ["fingerprints.detect_duplicates"]
     (grown,) = await _all_groups(client, admin_headers, "audio")
     assert grown["id"] == group["id"]
     assert _members(grown) == {str(flac.id), str(mp3.id), str(ogg.id)}
@@ -208,3 +210,36 @@ async def test_unknown_run_is_404(client, admin_headers):
     response = await client.get(f"{BASE}/runs/{uuid.uuid4()}", headers=admin_headers)
     assert response.status_code == 404
     assert response.json()["code"] == "fingerprint.run_not_found"
+
+
+async def test_a_broken_run_is_resumed_from_its_cursor(client, admin_headers, audio, jobs):
+    from revenge.fingerprints import jobs as fingerprint_jobs
+
+    music = await add_library("music")
+    tracks = [await add_track(music, audio[name]) for name in ("wav", "mp3", "other")]
+    run = (await client.post(f"{BASE}/generate", headers=admin_headers)).json()
+    # The worker died: the queued chunk job is gone, the run is still open.
+    async with session_scope() as s:
+        await s.execute(
+            text("DELETE FROM procrastinate_jobs WHERE task_name = 'fingerprints.run_library'")
+        )
+    assert await jobs.pending("fingerprints.run_library") == []
+    await fingerprint_jobs.resume_runs.func(timestamp=0)
+    assert len(await jobs.pending("fingerprints.run_library")) == 1
+    await jobs.run()
+    done = (await client.get(f"{BASE}/runs/{run['id']}", headers=admin_headers)).json()
+    assert done["status"] == "done" and done["done"] == len(tracks)
+
+
+async def test_item_added_then_deleted_is_ignored(jobs):
+    async with session_scope() as s:
+        await events.emit(
+            s, events.LIBRARY_ITEM_ADDED, media_type="track", media_id=str(uuid.uuid4()),
+            library_id=str(uuid.uuid4()),
+        )  # fmt: skip
+        await events.emit(
+            s, events.LIBRARY_ITEM_ADDED, media_type="playlist", media_id=str(uuid.uuid4()),
+            library_id=str(uuid.uuid4()),
+        )  # fmt: skip
+    assert await jobs.run("fingerprints.generate") == ["fingerprints.generate"] * 2
+    assert await jobs.pending("fingerprints.detect_duplicates") == []
