@@ -187,6 +187,20 @@ async def test_new_item_is_fingerprinted_and_joins_its_group(client, admin_heade
     assert grown["id"] == group["id"]
     assert _members(grown) == {str(flac.id), str(mp3.id), str(ogg.id)}
 
+    # Removed items leave their group; a group of one is no group.
+    for track in (ogg, mp3):
+        async with session_scope() as s:
+            await events.emit(
+                s, events.LIBRARY_ITEM_REMOVED, media_type="track", media_id=str(track.id),
+                library_id=str(music.id),
+            )  # fmt: skip
+        await jobs.run("fingerprints.forget_item")
+        remaining = await _all_groups(client, admin_headers, "audio")
+        if track is ogg:
+            assert [_members(g) for g in remaining] == [{str(flac.id), str(mp3.id)}]
+            assert len(remaining[0]["links"]) == 1
+    assert remaining == []
+
 
 async def test_a_bridging_match_merges_two_groups(session):
     def subject() -> tuple[tuple[str, uuid.UUID], tuple[str, uuid.UUID]]:

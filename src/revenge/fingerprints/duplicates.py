@@ -125,6 +125,17 @@ async def link(
     return group
 
 
+async def forget_media(session: AsyncSession, media_type: str, media_id: uuid.UUID) -> None:
+    """An item left the library: its fingerprints go, and so does its group membership.
+
+    A group left with one member is no longer a duplicate group and is deleted. (A group a
+    removed member was bridging stays one group: its remaining links still show the scores.)
+    """
+    for group_id in await repo.forget_media(session, media_type, media_id):
+        await repo.refresh_group_stats(session, group_id)
+        await repo.delete_group_if_single(session, group_id)
+
+
 def _quality(kind: str, facts: Any) -> tuple[float, ...]:
     """Higher is better: lossless > bitrate > resolution for audio; pixels first for video
     and images; file size breaks ties."""

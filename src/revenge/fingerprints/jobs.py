@@ -54,6 +54,14 @@ async def generate(media_type: str, media_id: str, library_id: str | None = None
         await defer_detection(session, generated_subjects(result))
 
 
+@events.subscribe(events.LIBRARY_ITEM_REMOVED)
+@job_app.task(name="fingerprints.forget_item", retry=DEFAULT_RETRY)
+async def forget_item(media_type: str, media_id: str, library_id: str | None = None) -> None:
+    """Drop a removed item's fingerprints and duplicate-group memberships."""
+    async with session_scope() as session:
+        await duplicates.forget_media(session, media_type, uuid.UUID(media_id))
+
+
 @job_app.task(name="fingerprints.detect_duplicates", retry=DEFAULT_RETRY)
 async def detect_duplicates(subjects: list[str]) -> int:
     """Look the given subjects' fingerprints up in the index and join duplicate groups."""

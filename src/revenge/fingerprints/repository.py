@@ -435,6 +435,11 @@ async def refresh_group_stats(session: AsyncSession, group_id: uuid.UUID) -> Non
     )
 
 
+async def delete_group_if_single(session: AsyncSession, group_id: uuid.UUID) -> None:
+    if await group_size(session, group_id) < 2:
+        await session.execute(delete(DuplicateGroup).where(DuplicateGroup.id == group_id))
+
+
 async def list_groups(
     session: AsyncSession, kind: str | None, min_score: float | None, limit: int, offset: int
 ) -> tuple[list[DuplicateGroup], int]:
@@ -516,3 +521,36 @@ async def get_run(
     if lock:
         query = query.with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def forget_media(
+    session: AsyncSession, media_type: str, media_id: uuid.UUID
+) -> list[uuid.UUID]:
+    """Drop an item's fingerprints and its place in duplicate groups; returns touched groups."""
+    await session.execute(
+        delete(MediaFingerprint).where(
+            MediaFingerprint.media_type == media_type, MediaFingerprint.media_id == media_id
+        )
+    )
+    members = await session.execute(
+        delete(DuplicateMember)
+        .where(DuplicateMember.media_type == media_type, DuplicateMember.media_id == media_id)
+        .returning(
+            DuplicateMember.group_id, DuplicateMember.subject_type, DuplicateMember.subject_id
+        )
+    )
+    groups: set[uuid.UUID] = set()
+    for group_id, subject_type, subject_id in members:
+        groups.add(group_id)
+        for side_type, side_id in (
+            (DuplicateLink.a_type, DuplicateLink.a_id),
+            (DuplicateLink.b_type, DuplicateLink.b_id),
+        ):
+            await session.execute(
+                delete(DuplicateLink).where(
+                    DuplicateLink.group_id == group_id,
+                    side_type == subject_type,
+                    side_id == subject_id,
+                )
+            )
+    return sorted(groups)
