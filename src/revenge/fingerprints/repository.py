@@ -223,9 +223,9 @@ async def clear_failure(session: AsyncSession, subject: Subject) -> None:
 # scored first. Without the index this would compare against every stored fingerprint.
 _CHROMAPRINT_CANDIDATES = text(
     """
-    SELECT subject_type, subject_id, media_type, media_id, fingerprint_data, duration_ms
+    SELECT id, subject_type, subject_id, media_type, media_id, shared
     FROM (
-        SELECT subject_type, subject_id, media_type, media_id, fingerprint_data, duration_ms,
+        SELECT id, subject_type, subject_id, media_type, media_id,
                cardinality(ARRAY(SELECT unnest(match_terms)
                                  INTERSECT SELECT unnest(CAST(:terms AS int[])))) AS shared
         FROM media_fingerprints
@@ -264,6 +264,17 @@ async def chromaprint_candidates(
     found = list(rows)
     await session.execute(text("SELECT set_config('enable_seqscan', 'on', true)"))
     return found
+
+
+async def fingerprint_data(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, bytes]:
+    rows = await session.execute(
+        select(MediaFingerprint.id, MediaFingerprint.fingerprint_data).where(
+            MediaFingerprint.id.in_(ids)
+        )
+    )
+    return {row[0]: row[1] for row in rows}
 
 
 _PHASH_NEAR = text(

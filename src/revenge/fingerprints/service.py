@@ -166,10 +166,16 @@ async def match_chromaprint(
     candidates = await repo.chromaprint_candidates(
         session, cp.query_terms(values), limit=max(25, limit), exclude=exclude
     )
+    if candidates:
+        # The same audio shares many terms; a candidate with a quarter of the best one's
+        # shared terms is a chance collision, not worth fetching and aligning.
+        floor = max(1, candidates[0].shared // 4)
+        candidates = [row for row in candidates if row.shared >= floor]
+    data = await repo.fingerprint_data(session, [row.id for row in candidates])
     hits: list[MatchHit] = []
     for row in candidates:
         aligned = cp.compare(
-            values, cp.from_bytes(row.fingerprint_data), max_offset=_max_offset_items(settings)
+            values, cp.from_bytes(data[row.id]), max_offset=_max_offset_items(settings)
         )
         if aligned.ber <= max_ber:
             hits.append(
