@@ -15,6 +15,14 @@ from revenge.analytics.models import (
     UserTotals,
 )
 from revenge.core.ratelimit import RateLimitBucket
+from revenge.fingerprints.models import (
+    DuplicateGroup,
+    DuplicateLink,
+    DuplicateMember,
+    FingerprintFailure,
+    FingerprintRun,
+    MediaFingerprint,
+)
 from revenge.library.models import (
     Album,
     Artist,
@@ -50,11 +58,17 @@ __all__ = [
     "DailyClients",
     "DailyHours",
     "DailyTotals",
+    "DuplicateGroup",
+    "DuplicateLink",
+    "DuplicateMember",
     "Episode",
+    "FingerprintFailure",
+    "FingerprintRun",
     "Library",
     "LibraryScan",
     "MediaDaily",
     "MediaFile",
+    "MediaFingerprint",
     "MediaGrant",
     "MediaGrantAccess",
     "MediaImage",

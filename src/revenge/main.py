@@ -30,6 +30,7 @@ from revenge.core.jobs import job_app
 from revenge.core.logging import configure_logging
 from revenge.core.middleware import RequestContextMiddleware
 from revenge.core.migrate import upgrade
+from revenge.fingerprints.api import router as fingerprints_router
 from revenge.i18n.api import router as i18n_router
 from revenge.library.api import admin_router as library_admin_router
 from revenge.library.api import read_router as library_read_router
@@ -56,6 +57,7 @@ FEATURE_ROUTERS = [
     library_admin_router,
     library_read_router,
     share_links_router,
+    fingerprints_router,
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from revenge.analytics import jobs as analytics_jobs
 from revenge.core.jobs import job_app
+from revenge.fingerprints import jobs as fingerprints_jobs
 from revenge.library import jobs as library_jobs
 from revenge.notifications import jobs as notifications_jobs
 from revenge.playback import jobs as playback_jobs
@@ -16,6 +17,7 @@ FEATURE_JOB_MODULES = [
     notifications_jobs,
     analytics_jobs,
     library_jobs,
+    fingerprints_jobs,
 ]
 
 __all__ = ["FEATURE_JOB_MODULES", "job_app"]

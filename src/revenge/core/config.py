@@ -114,6 +114,15 @@ class FingerprintSettings(BaseSettings):
     audio_length_seconds: int = 120
     fpcalc_path: str = "fpcalc"
     ffmpeg_path: str = "ffmpeg"
+    tool_timeout_seconds: float = 60.0
+    # Match thresholds (README "Fingerprints"): Chromaprint bit error rate at the best offset,
+    # pHash Hamming distance of images and of video key frames.
+    audio_max_ber: float = 0.20
+    audio_max_offset_seconds: float = 15.0
+    image_max_distance: int = 10
+    video_max_distance: int = 10
+    run_chunk_size: int = 25
+    max_upload_bytes: int = 100 * 1024 * 1024
 
 
 class Settings(BaseSettings):
