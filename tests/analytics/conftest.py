@@ -34,6 +34,7 @@ ANALYTICS_TABLES = [
     "analytics_daily_clients",
     "analytics_daily_hours",
     "analytics_user_tops",
+    "analytics_media_periods",
 ]
 
 

@@ -7,7 +7,17 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, Float, Index, Integer, SmallInteger, String
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -131,6 +141,31 @@ class MediaDaily(Base):
     media_type: Mapped[str] = mapped_column(String(16), primary_key=True)
     media_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+    plays: Mapped[int] = _count()
+    duration_ms: Mapped[int] = _count()
+
+
+class MediaPeriods(Base):
+    """Plays per item and UTC calendar month/year, indexed so a period's top items are read
+    in order (reports) instead of summing a month of daily rows."""
+
+    __tablename__ = "analytics_media_periods"
+    __table_args__ = (
+        Index(
+            "ix_analytics_media_periods_top",
+            "period",
+            "period_start",
+            text("plays DESC"),
+            "media_type",
+            "media_id",
+        ),
+        SCHEMA,
+    )
+
+    period: Mapped[str] = mapped_column(String(8), primary_key=True)  # month|year
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    media_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    media_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     plays: Mapped[int] = _count()
     duration_ms: Mapped[int] = _count()
 

@@ -17,6 +17,7 @@ from revenge.analytics.models import (
     DailyHours,
     DailyTotals,
     MediaDaily,
+    MediaPeriods,
     PlayStatistics,
     Ranking,
     UserStatistics,
@@ -306,3 +307,21 @@ async def job_waiting(session: AsyncSession, queueing_lock: str) -> bool:
         {"lock": queueing_lock},
     )
     return row.first() is not None
+
+
+async def top_content_of_period(
+    session: AsyncSession, period: str, start: date, limit: int
+) -> list[Any]:
+    """A calendar month's or year's top items, read in index order."""
+    rows = await session.execute(
+        select(
+            MediaPeriods.media_type,
+            MediaPeriods.media_id,
+            MediaPeriods.plays,
+            MediaPeriods.duration_ms,
+        )
+        .where(MediaPeriods.period == period, MediaPeriods.period_start == start)
+        .order_by(MediaPeriods.plays.desc(), MediaPeriods.media_type, MediaPeriods.media_id)
+        .limit(limit)
+    )
+    return list(rows)

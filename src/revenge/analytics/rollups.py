@@ -27,6 +27,7 @@ from revenge.analytics.models import (
     DailyHours,
     DailyTotals,
     MediaDaily,
+    MediaPeriods,
     MediaUser,
     PlayFact,
     PlayStatistics,
@@ -117,6 +118,9 @@ def _contributions(fact: dict[str, Any], delta: _Delta, sign: int) -> None:
     )
     delta.add(_t(UserTotals), {"user_id": fact["user_id"]}, play, sign)
     delta.add(_t(MediaDaily), {**media, "day": fact["utc_day"]}, play, sign)
+    for period in ("month", "year"):
+        keys = {"period": period, "period_start": period_start(period, fact["utc_day"]), **media}
+        delta.add(_t(MediaPeriods), keys, play, sign)
     delta.add(_t(DailyTotals), {"day": fact["utc_day"], "media_type": kind}, play, sign)
     delta.add(
         _t(DailyClients),
@@ -335,6 +339,15 @@ ROLLUP_SQL = {
         "SELECT media_type, media_id, utc_day, count(*), sum(played_ms) FROM shared.analytics_play_facts "
         "WHERE counted AND utc_day >= :since GROUP BY 1, 2, 3",
     ),
+    "analytics_media_periods": (
+        "period_start",
+        "INSERT INTO shared.analytics_media_periods (period, period_start, media_type, media_id, "
+        "plays, duration_ms) SELECT p.period, p.start, f.media_type, f.media_id, count(*), "
+        "sum(f.played_ms) FROM shared.analytics_play_facts f CROSS JOIN LATERAL (VALUES "
+        "('month', date_trunc('month', f.utc_day)::date), "
+        "('year', date_trunc('year', f.utc_day)::date)) p(period, start) "
+        "WHERE f.counted AND p.start >= :period_since GROUP BY 1, 2, 3, 4",
+    ),
     "analytics_daily_totals": (
         "day",
         "INSERT INTO shared.analytics_daily_totals (day, media_type, plays, duration_ms) "
@@ -452,6 +465,17 @@ async def rebuild(
         )
     progress("facts")
     for table, (column, sql) in ROLLUP_SQL.items():
+        if table == "analytics_media_periods":
+            # Whole months and years are recounted: from the start of since's year.
+            year_params = {
+                "since": period_start("year", first),
+                "period_since": period_start("year", first),
+            }
+            await session.execute(
+                text(f"DELETE FROM shared.{table} WHERE {column} >= :since"), year_params
+            )
+            await session.execute(text(sql), year_params)
+            continue
         await session.execute(text(f"DELETE FROM shared.{table} WHERE {column} >= :since"), params)
         await session.execute(text(sql), params)
         progress(table)

@@ -321,7 +321,12 @@ async def report(session: AsyncSession, period: ReportPeriod, day: date | None) 
         )
         for t in PLAYABLE
     ]
-    top = await repository.top_content(session, start, end, REPORT_TOP_CONTENT)
+    if period in (ReportPeriod.month, ReportPeriod.year):
+        top = await repository.top_content_of_period(
+            session, period.value, start, REPORT_TOP_CONTENT
+        )
+    else:
+        top = await repository.top_content(session, start, end, REPORT_TOP_CONTENT)
     titles = await library.describe_items(session, [(r[0], r[1]) for r in top])
     content = [
         ReportContentRow(
