@@ -1,5 +1,10 @@
 """Every ORM model, imported once so Alembic and the app see the whole schema."""
 
+from revenge.content_requests.models import (
+    ContentRequest,
+    ContentRequestInterest,
+    RequestUserSettings,
+)
 from revenge.core.ratelimit import RateLimitBucket
 from revenge.library.models import (
     Album,
@@ -22,6 +27,8 @@ __all__ = [
     "ApiKey",
     "Artist",
     "AuthSession",
+    "ContentRequest",
+    "ContentRequestInterest",
     "Episode",
     "Library",
     "LibraryScan",
@@ -31,6 +38,7 @@ __all__ = [
     "PlayEvent",
     "PlaySession",
     "RateLimitBucket",
+    "RequestUserSettings",
     "Season",
     "Series",
     "Track",

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool
 
 from revenge import worker  # noqa: F401  (registers every job and event subscriber)
+from revenge.content_requests.api import router as content_requests_router
 from revenge.core import deps
 from revenge.core.config import Settings, get_settings
 from revenge.core.db import (
@@ -46,6 +47,7 @@ FEATURE_ROUTERS = [
     playback_router,
     i18n_router,
     system_router,
+    content_requests_router,
 ]
 
 

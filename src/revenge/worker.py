@@ -3,6 +3,7 @@ schedules and event subscribers, so `revenge serve` and `revenge worker` run the
 
 from __future__ import annotations
 
+from revenge.content_requests import jobs as content_requests_jobs
 from revenge.core.jobs import job_app
 from revenge.playback import jobs as playback_jobs
 from revenge.system import jobs as system_jobs
@@ -10,6 +11,7 @@ from revenge.system import jobs as system_jobs
 FEATURE_JOB_MODULES = [
     playback_jobs,
     system_jobs,
+    content_requests_jobs,
 ]
 
 __all__ = ["FEATURE_JOB_MODULES", "job_app"]
