@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import update
 
 from revenge.content_requests.jobs import check_availability
+from revenge.content_requests.models import ContentRequest
 from revenge.core import events
 from revenge.core.clock import utcnow
 from revenge.core.db import session_scope
@@ -189,3 +190,23 @@ async def test_denied_requests_are_left_alone(client, make_user, jobs):
     await emit(events.LIBRARY_ITEM_ADDED, "movie", movie.id, movie.library_id)
     await jobs.run(CHECK)
     assert (await status_of(client, alice, request_id))["status"] == "denied"
+
+
+async def test_the_sweep_matches_series_by_tvdb_id_and_albums(client, make_user):
+    _, alice = await make_user()
+    dark = (
+        await ask(client, alice, media_type="tv", external_id="70523", title="Dark", seasons=[1])
+    ).json()["id"]
+    album = (
+        await ask(client, alice, media_type="music", external_id=RG, title="Mezzanine")
+    ).json()["id"]
+    async with session_scope() as s:  # the request learnt the tvdb id from TMDB
+        await s.execute(
+            update(ContentRequest).where(ContentRequest.id == dark).values(tvdb_id=334824)
+        )
+    series = await make_series("Dark", tvdb_id=334824, seasons=(1,))
+    await make_album("Mezzanine", "Massive Attack", release_group=RG)
+    assert await check_availability.func(timestamp=1_700_000_000) == 2
+    assert (await status_of(client, alice, dark))["library_item"]["media_id"] == str(series.id)
+    assert (await status_of(client, alice, album))["status"] == "available"
+    assert await check_availability.func(timestamp=1_700_000_060) == 0

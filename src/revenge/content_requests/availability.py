@@ -91,6 +91,14 @@ async def item_removed(session: AsyncSession, media_type: str, media_id: uuid.UU
     return changed
 
 
+def _may_change(request: ContentRequest, has_candidate: bool) -> bool:
+    """Whether the exact check could change anything, given the one-query prefilter."""
+    if request.status == RequestStatus.available:
+        # Gone for sure without a candidate; with one only season coverage can differ.
+        return not has_candidate or bool(request.seasons)
+    return has_candidate
+
+
 async def sweep(session: AsyncSession) -> int:
     """Re-check every open and available request (catches missed events and files marked
     missing by a rescan). Returns how many changed."""
@@ -101,8 +109,10 @@ async def sweep(session: AsyncSession) -> int:
         batch = await repository.requests_with_status(
             session, statuses, after=after, limit=SWEEP_BATCH
         )
+        candidates = await repository.requests_with_candidates(session, [r.id for r in batch])
         for request in batch:
-            changed += await check_request(session, request)
+            if _may_change(request, request.id in candidates):
+                changed += await check_request(session, request)
         if len(batch) < SWEEP_BATCH:
             return changed
         after = batch[-1].id

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, or_, select
+from sqlalchemy import Integer, Select, and_, case, cast, delete, func, or_, select, union
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -362,6 +362,65 @@ async def _find_series(
         if present.scalar_one() == len(wanted):
             return ("series", series_id)
     return None
+
+
+def _numeric_external_id() -> Any:
+    # Only digit strings are cast, so an odd row can never make the whole query fail.
+    return cast(
+        case((ContentRequest.external_id.op("~")("^[0-9]{1,9}$"), ContentRequest.external_id)),
+        Integer,
+    )
+
+
+async def requests_with_candidates(
+    session: AsyncSession, request_ids: Sequence[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of these requests have *some* present library item with their external id.
+
+    A superset of the exact match (TV seasons are not checked here), found in one query so
+    the sweep only looks closer at requests that may change.
+    """
+    if not request_ids:
+        return set()
+    in_batch = ContentRequest.id.in_(request_ids)
+    movies = (
+        select(ContentRequest.id)
+        .join(Movie, Movie.tmdb_id == _numeric_external_id())
+        .where(in_batch, ContentRequest.media_type == "movie", Movie.missing_at.is_(None))
+    )
+    shows = (
+        select(ContentRequest.id)
+        .join(
+            Series,
+            or_(
+                Series.tmdb_id == _numeric_external_id(),
+                and_(ContentRequest.tvdb_id.is_not(None), Series.tvdb_id == ContentRequest.tvdb_id),
+            ),
+        )
+        .where(in_batch, ContentRequest.media_type == "tv", Series.missing_at.is_(None))
+    )
+    albums = (
+        select(ContentRequest.id)
+        .join(Album, Album.musicbrainz_release_group_id == ContentRequest.external_id)
+        .join(Track, Track.album_id == Album.id)
+        .where(
+            in_batch,
+            ContentRequest.external_source == ExternalSource.musicbrainz_release_group,
+            Track.missing_at.is_(None),
+        )
+    )
+    artists = (
+        select(ContentRequest.id)
+        .join(Artist, Artist.musicbrainz_artist_id == ContentRequest.external_id)
+        .join(Track, Track.artist_id == Artist.id)
+        .where(
+            in_batch,
+            ContentRequest.external_source == ExternalSource.musicbrainz_artist,
+            Track.missing_at.is_(None),
+        )
+    )
+    rows = await session.execute(union(movies, shows, albums, artists))
+    return set(rows.scalars())
 
 
 async def external_keys_of_item(
