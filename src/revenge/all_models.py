@@ -1,5 +1,18 @@
 """Every ORM model, imported once so Alembic and the app see the whole schema."""
 
+from revenge.analytics.models import (
+    AnalyticsState,
+    DailyClients,
+    DailyHours,
+    DailyTotals,
+    MediaDaily,
+    MediaUser,
+    PlayFact,
+    PlayStatistics,
+    Ranking,
+    UserStatistics,
+    UserTotals,
+)
 from revenge.content_requests.models import (
     ContentRequest,
     ContentRequestInterest,
@@ -19,28 +32,55 @@ from revenge.library.models import (
     Series,
     Track,
 )
+from revenge.notifications.models import (
+    Notification,
+    NotificationChannel,
+    NotificationDelivery,
+    NotificationDeliveryAttempt,
+    NotificationPreference,
+    PendingNewContent,
+    PushDevice,
+)
 from revenge.playback.models import PlayEvent, PlaySession
 from revenge.users.models import ApiKey, AuthSession, User
 
 __all__ = [
     "Album",
+    "AnalyticsState",
     "ApiKey",
     "Artist",
     "AuthSession",
     "ContentRequest",
     "ContentRequestInterest",
+    "DailyClients",
+    "DailyHours",
+    "DailyTotals",
     "Episode",
     "Library",
     "LibraryScan",
+    "MediaDaily",
     "MediaFile",
     "MediaImage",
+    "MediaUser",
     "Movie",
+    "Notification",
+    "NotificationChannel",
+    "NotificationDelivery",
+    "NotificationDeliveryAttempt",
+    "NotificationPreference",
+    "PendingNewContent",
     "PlayEvent",
+    "PlayFact",
     "PlaySession",
+    "PlayStatistics",
+    "PushDevice",
+    "Ranking",
     "RateLimitBucket",
     "RequestUserSettings",
     "Season",
     "Series",
     "Track",
     "User",
+    "UserStatistics",
+    "UserTotals",
 ]

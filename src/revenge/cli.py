@@ -12,10 +12,12 @@ import typer
 
 from revenge.core.config import Settings, get_settings, set_settings
 from revenge.core.db import Database, release_embedded_postgres, set_database
+from revenge.library.cli import library_app
 
 app = typer.Typer(help="Revenge media server", no_args_is_help=True)
 users_app = typer.Typer(help="Manage user accounts", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+app.add_typer(library_app, name="library")
 
 T = TypeVar("T")
 
@@ -57,6 +59,12 @@ def read_password(confirm: bool = True) -> str:
     if confirm and getpass.getpass("Repeat: ") != password:
         raise typer.BadParameter("passwords differ")
     return password
+
+
+def _register_feature_commands() -> None:
+    from revenge.analytics.cli import analytics_app
+
+    app.add_typer(analytics_app, name="analytics")
 
 
 @app.command()
@@ -196,6 +204,9 @@ def users_set_password(username: str) -> None:
         typer.echo(f"no such user: {username}", err=True)
         raise typer.Exit(1)
     typer.echo("password set")
+
+
+_register_feature_commands()
 
 
 def main() -> None:  # pragma: no cover - console entry point

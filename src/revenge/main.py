@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool
 
 from revenge import worker  # noqa: F401  (registers every job and event subscriber)
+from revenge.analytics.api import router as analytics_router
 from revenge.content_requests.api import router as content_requests_router
 from revenge.core import deps
 from revenge.core.config import Settings, get_settings
@@ -31,6 +32,9 @@ from revenge.core.logging import configure_logging
 from revenge.core.middleware import RequestContextMiddleware
 from revenge.core.migrate import upgrade
 from revenge.i18n.api import router as i18n_router
+from revenge.library.api import admin_router as library_admin_router
+from revenge.library.api import read_router as library_read_router
+from revenge.notifications.api import router as notifications_router
 from revenge.playback.api import router as playback_router
 from revenge.system.api import ops_router
 from revenge.system.api import router as system_router
@@ -47,6 +51,10 @@ FEATURE_ROUTERS = [
     playback_router,
     i18n_router,
     system_router,
+    notifications_router,
+    analytics_router,
+    library_admin_router,
+    library_read_router,
     content_requests_router,
 ]
 

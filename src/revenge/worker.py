@@ -3,14 +3,20 @@ schedules and event subscribers, so `revenge serve` and `revenge worker` run the
 
 from __future__ import annotations
 
+from revenge.analytics import jobs as analytics_jobs
 from revenge.content_requests import jobs as content_requests_jobs
 from revenge.core.jobs import job_app
+from revenge.library import jobs as library_jobs
+from revenge.notifications import jobs as notifications_jobs
 from revenge.playback import jobs as playback_jobs
 from revenge.system import jobs as system_jobs
 
 FEATURE_JOB_MODULES = [
     playback_jobs,
     system_jobs,
+    notifications_jobs,
+    analytics_jobs,
+    library_jobs,
     content_requests_jobs,
 ]
 

@@ -82,7 +82,7 @@ async def test_a_removed_item_moves_the_request_back_to_approved(client, make_us
     async with session_scope() as s:
         await s.execute(update(Movie).where(Movie.id == movie.id).values(missing_at=utcnow()))
     await emit(events.LIBRARY_ITEM_REMOVED, "movie", movie.id, movie.library_id)
-    assert await jobs.run() == ["content_requests.check_removed"]
+    assert "content_requests.check_removed" in await jobs.run()
     body = await status_of(client, alice, request_id)
     assert body["status"] == "approved"
     assert body["library_item"] is None

@@ -11,6 +11,7 @@ from revenge.content_requests import repository
 from revenge.content_requests.models import OPEN_STATUSES, ContentRequest, RequestStatus
 from revenge.content_requests.notices import tell_watchers
 from revenge.core.clock import utcnow
+from revenge.notifications.types import NotificationType
 
 log = structlog.get_logger(__name__)
 SWEEP_BATCH = 200
@@ -36,7 +37,7 @@ async def _mark_available(
     request.available_at = utcnow()
     request.library_media_type, request.library_media_id = item
     await session.flush()
-    await tell_watchers(session, request, "request_available")
+    await tell_watchers(session, request, NotificationType.request_available)
     log.info("content_request.available", request_id=str(request.id), item=item[0])
 
 

@@ -52,6 +52,7 @@ from revenge.core.errors import (
 )
 from revenge.core.http import ProviderError, RetryableError
 from revenge.core.i18n import translate
+from revenge.notifications.types import NotificationType
 from revenge.users.models import User
 
 log = structlog.get_logger(__name__)
@@ -409,7 +410,7 @@ async def approve(
     if note is not None:
         request.admin_note = note
     await session.flush()
-    await tell_watchers(session, request, "request_approved", note=note)
+    await tell_watchers(session, request, NotificationType.request_approved, note=note)
     await availability.check_request(session, request)
     return request
 
@@ -425,7 +426,7 @@ async def deny(
     request.processed_at = utcnow()
     request.processed_by = admin.id
     await session.flush()
-    await tell_watchers(session, request, "request_denied", note=note)
+    await tell_watchers(session, request, NotificationType.request_denied, note=note)
     return request
 
 

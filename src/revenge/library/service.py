@@ -3,14 +3,43 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from revenge.core.errors import Conflict, NotFound, Unprocessable
 from revenge.core.media import MediaType
-from revenge.library.models import Album, Artist, Episode, MediaFile, Movie, Series, Track
+from revenge.library import repository
+from revenge.library.models import (
+    Album,
+    Artist,
+    Episode,
+    Library,
+    LibraryScan,
+    MediaFile,
+    MediaImage,
+    Movie,
+    Series,
+    Track,
+)
+from revenge.library.schemas import (
+    AlbumRead,
+    ArtistRead,
+    EpisodeRead,
+    ImageRead,
+    LibraryCreate,
+    MediaFileRead,
+    MovieRead,
+    SeasonSummary,
+    SeriesRead,
+    TrackRead,
+)
 
 
 @dataclass(frozen=True)
@@ -95,3 +124,273 @@ async def describe_items(
 
 async def get_file(session: AsyncSession, file_id: uuid.UUID) -> MediaFile | None:
     return await session.get(MediaFile, file_id)
+
+
+# --- libraries and scans (admin) --------------------------------------------------------
+
+
+def _validated_folder(raw: str) -> Path:
+    path = Path(raw).expanduser()
+    if not path.is_absolute():
+        raise Unprocessable("library.path_not_absolute", path=raw)
+    if not path.exists():
+        raise Unprocessable("library.path_not_found", path=raw)
+    if not path.is_dir():
+        raise Unprocessable("library.path_not_directory", path=raw)
+    return path.resolve()
+
+
+async def create_library(session: AsyncSession, data: LibraryCreate) -> Library:
+    """A library over an existing folder that no other library contains or lies inside."""
+    folder = _validated_folder(data.path)
+    name = data.name.strip()
+    if not name:
+        raise Unprocessable("library.name_required")
+    if await repository.get_library_by_name(session, name) is not None:
+        raise Conflict("library.name_taken", name=name)
+    for other in await repository.all_library_paths(session):
+        other_path = Path(other)
+        if other_path == folder:
+            raise Conflict("library.path_taken", path=str(folder))
+        # Nested libraries would claim the same files twice.
+        if other_path in folder.parents or folder in other_path.parents:
+            raise Conflict("library.path_overlaps", path=str(folder), other=other)
+    library = Library(name=name, kind=str(data.kind), path=str(folder))
+    session.add(library)
+    await session.flush()
+    return library
+
+
+async def list_libraries(
+    session: AsyncSession, limit: int, offset: int
+) -> tuple[list[Library], int]:
+    return await repository.list_libraries(session, limit, offset)
+
+
+async def get_library(session: AsyncSession, library_id: uuid.UUID) -> Library:
+    library = await session.get(Library, library_id)
+    if library is None:
+        raise NotFound("library.not_found")
+    return library
+
+
+async def find_library(session: AsyncSession, name: str) -> Library | None:
+    return await repository.get_library_by_name(session, name)
+
+
+async def create_scan(session: AsyncSession, library_id: uuid.UUID) -> tuple[LibraryScan, bool]:
+    """A queued scan for the library; a scan already waiting is returned instead of a second
+    one (returns the scan and whether it is new)."""
+    await get_library(session, library_id)
+    waiting = await repository.waiting_scan(session, library_id)
+    if waiting is not None:
+        return waiting, False
+    scan = LibraryScan(library_id=library_id, status="queued")
+    session.add(scan)
+    await session.flush()
+    await session.refresh(scan)
+    return scan, True
+
+
+async def get_scan(session: AsyncSession, scan_id: uuid.UUID) -> LibraryScan:
+    scan = await session.get(LibraryScan, scan_id, populate_existing=True)
+    if scan is None:
+        raise NotFound("library.scan_not_found")
+    return scan
+
+
+# --- read API -------------------------------------------------------------------------------
+
+
+class ItemKind(StrEnum):
+    movies = "movies"
+    series = "series"
+    episodes = "episodes"
+    artists = "artists"
+    albums = "albums"
+    tracks = "tracks"
+
+
+def _file(file: MediaFile | None, show_paths: bool) -> MediaFileRead | None:
+    if file is None:
+        return None
+    read = MediaFileRead.model_validate(file)
+    return read if show_paths else read.model_copy(update={"path": None})
+
+
+def _images(images: list[MediaImage], show_paths: bool) -> list[ImageRead]:
+    reads = [ImageRead.model_validate(image) for image in images]
+    return reads if show_paths else [r.model_copy(update={"path": None}) for r in reads]
+
+
+def _movie(row: Any, images: list[MediaImage], show_paths: bool) -> MovieRead:
+    movie, file = row
+    return MovieRead(
+        id=movie.id,
+        library_id=movie.library_id,
+        title=movie.title,
+        year=movie.year,
+        overview=movie.overview,
+        genres=list(movie.genres or []),
+        tmdb_id=movie.tmdb_id,
+        imdb_id=movie.imdb_id,
+        duration_ms=movie.duration_ms,
+        missing_at=movie.missing_at,
+        file=_file(file, show_paths),
+        images=_images(images, show_paths),
+    )
+
+
+def _series(row: Any, images: list[MediaImage], show_paths: bool) -> SeriesRead:
+    series, episode_count = row
+    return SeriesRead(
+        id=series.id,
+        library_id=series.library_id,
+        title=series.title,
+        year=series.year,
+        overview=series.overview,
+        genres=list(series.genres or []),
+        tmdb_id=series.tmdb_id,
+        tvdb_id=series.tvdb_id,
+        imdb_id=series.imdb_id,
+        missing_at=series.missing_at,
+        episode_count=episode_count,
+        images=_images(images, show_paths),
+    )
+
+
+def _episode(row: Any, images: list[MediaImage], show_paths: bool) -> EpisodeRead:
+    episode, series_title, file = row
+    return EpisodeRead(
+        id=episode.id,
+        series_id=episode.series_id,
+        series_title=series_title,
+        season_id=episode.season_id,
+        season_number=episode.season_number,
+        episode_number=episode.episode_number,
+        title=episode.title,
+        tmdb_id=episode.tmdb_id,
+        tvdb_id=episode.tvdb_id,
+        imdb_id=episode.imdb_id,
+        duration_ms=episode.duration_ms,
+        missing_at=episode.missing_at,
+        file=_file(file, show_paths),
+        images=_images(images, show_paths),
+    )
+
+
+def _artist(row: Any, images: list[MediaImage], show_paths: bool) -> ArtistRead:
+    artist, album_count = row
+    return ArtistRead(
+        id=artist.id,
+        library_id=artist.library_id,
+        name=artist.name,
+        musicbrainz_artist_id=artist.musicbrainz_artist_id,
+        album_count=album_count,
+        images=_images(images, show_paths),
+    )
+
+
+def _album(row: Any, images: list[MediaImage], show_paths: bool) -> AlbumRead:
+    album, artist_name, track_count = row
+    return AlbumRead(
+        id=album.id,
+        artist_id=album.artist_id,
+        artist_name=artist_name,
+        title=album.title,
+        year=album.year,
+        genres=list(album.genres or []),
+        musicbrainz_release_id=album.musicbrainz_release_id,
+        musicbrainz_release_group_id=album.musicbrainz_release_group_id,
+        track_count=track_count,
+        images=_images(images, show_paths),
+    )
+
+
+def _track(row: Any, images: list[MediaImage], show_paths: bool) -> TrackRead:
+    track, album_title, artist_name, file = row
+    return TrackRead(
+        id=track.id,
+        album_id=track.album_id,
+        album_title=album_title,
+        artist_id=track.artist_id,
+        artist_name=artist_name,
+        title=track.title,
+        track_number=track.track_number,
+        disc_number=track.disc_number,
+        duration_ms=track.duration_ms,
+        musicbrainz_recording_id=track.musicbrainz_recording_id,
+        missing_at=track.missing_at,
+        file=_file(file, show_paths),
+        images=_images(images, show_paths),
+    )
+
+
+@dataclass(frozen=True)
+class _KindSpec:
+    media_type: MediaType
+    lister: Callable[..., Awaitable[tuple[list[Any], int]]]
+    getter: Callable[..., Awaitable[Any]]
+    convert: Callable[[Any, list[MediaImage], bool], BaseModel]
+
+
+_KINDS: dict[ItemKind, _KindSpec] = {
+    ItemKind.movies: _KindSpec(
+        MediaType.movie, repository.list_movies, repository.get_movie, _movie
+    ),
+    ItemKind.series: _KindSpec(
+        MediaType.series, repository.list_series, repository.get_series, _series
+    ),
+    ItemKind.episodes: _KindSpec(
+        MediaType.episode, repository.list_episodes, repository.get_episode, _episode
+    ),
+    ItemKind.artists: _KindSpec(
+        MediaType.artist, repository.list_artists, repository.get_artist, _artist
+    ),
+    ItemKind.albums: _KindSpec(
+        MediaType.album, repository.list_albums, repository.get_album, _album
+    ),
+    ItemKind.tracks: _KindSpec(
+        MediaType.track, repository.list_tracks, repository.get_track, _track
+    ),
+}
+
+
+async def list_items(
+    session: AsyncSession,
+    kind: ItemKind,
+    flt: repository.ListFilter,
+    limit: int,
+    offset: int,
+    *,
+    show_paths: bool,
+) -> tuple[list[Any], int]:
+    """One page of a kind of item, searched by title/name (file paths only for admins)."""
+    spec = _KINDS[kind]
+    rows, total = await spec.lister(session, flt, limit, offset)
+    ids = [row[0].id for row in rows]
+    images = await repository.images_for(session, str(spec.media_type), ids)
+    return [spec.convert(row, images.get(row[0].id, []), show_paths) for row in rows], total
+
+
+async def get_item(
+    session: AsyncSession, kind: ItemKind, item_id: uuid.UUID, *, show_paths: bool
+) -> Any:
+    """One item with its images; series come with their seasons."""
+    spec = _KINDS[kind]
+    row = await spec.getter(session, item_id)
+    if row is None:
+        raise NotFound("library.item_not_found")
+    images = await repository.images_for(session, str(spec.media_type), [item_id])
+    read = spec.convert(row, images.get(item_id, []), show_paths)
+    if isinstance(read, SeriesRead):
+        read.seasons = [
+            SeasonSummary(
+                id=season.id,
+                season_number=season.season_number,
+                title=season.title,
+                episode_count=count,
+            )
+            for season, count in await repository.season_summaries(session, item_id)
+        ]
+    return read

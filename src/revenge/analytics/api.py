@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from revenge.analytics import service
+from revenge.analytics.schemas import (
+    Interval,
+    MediaStatsRead,
+    MyHistoryRead,
+    MyStatsRead,
+    OverviewRead,
+    PlayableType,
+    PopularRead,
+    RankMetric,
+    ReportPeriod,
+    ReportRead,
+    UserUsage,
+    Window,
+)
+from revenge.core.deps import AdminUser, CurrentUser, DbSession
+from revenge.core.errors import problem_responses
+from revenge.core.pagination import Page, PageParams, page_params
+
+router = APIRouter(tags=["analytics"])
+USER_ERRORS = problem_responses(401, 422)
+ADMIN_ERRORS = problem_responses(401, 403, 422)
+
+
+@router.get("/users/me/stats", response_model=MyStatsRead, responses=USER_ERRORS)
+async def my_stats(user: CurrentUser, session: DbSession) -> MyStatsRead:
+    return await service.my_stats(session, user)
+
+
+@router.get("/users/me/stats/history", response_model=MyHistoryRead, responses=USER_ERRORS)
+async def my_history(
+    user: CurrentUser,
+    session: DbSession,
+    interval: Interval = Interval.day,
+    from_: Annotated[date | None, Query(alias="from")] = None,
+    to: date | None = None,
+    media_type: PlayableType | None = None,
+) -> MyHistoryRead:
+    return await service.my_history(session, user, interval, from_, to, media_type)
+
+
+@router.get("/admin/analytics/overview", response_model=OverviewRead, responses=ADMIN_ERRORS)
+async def overview(
+    admin: AdminUser, session: DbSession, window: Window = Window.d30
+) -> OverviewRead:
+    return await service.overview(session, window)
+
+
+@router.get("/admin/analytics/popular", response_model=PopularRead, responses=ADMIN_ERRORS)
+async def popular(
+    admin: AdminUser,
+    session: DbSession,
+    window: Window = Window.d30,
+    media_type: PlayableType | None = None,
+    metric: RankMetric = RankMetric.users,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> PopularRead:
+    return await service.popular(session, window, media_type, metric, limit)
+
+
+@router.get("/admin/analytics/users", response_model=Page[UserUsage], responses=ADMIN_ERRORS)
+async def users(
+    admin: AdminUser,
+    session: DbSession,
+    sort: Literal["plays", "watch_time", "last_seen", "username"] = "plays",
+    page: PageParams = Depends(page_params),
+) -> Page[UserUsage]:
+    items, total = await service.users_usage(session, sort, page.limit, page.offset)
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get(
+    "/admin/analytics/media/{media_type}/{media_id}",
+    response_model=MediaStatsRead,
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def media(
+    media_type: PlayableType,
+    media_id: uuid.UUID,
+    admin: AdminUser,
+    session: DbSession,
+    window: Window = Window.d30,
+) -> MediaStatsRead:
+    return await service.media_stats(session, media_type, media_id, window)
+
+
+@router.get(
+    "/admin/analytics/reports",
+    response_model=ReportRead,
+    responses={**ADMIN_ERRORS, 200: {"content": {"text/csv": {}}}},
+)
+async def reports(
+    admin: AdminUser,
+    session: DbSession,
+    period: ReportPeriod = ReportPeriod.month,
+    date_: Annotated[date | None, Query(alias="date")] = None,
+    format: Literal["json", "csv"] = "json",
+) -> Response:
+    data = await service.report(session, period, date_)
+    filename = f"revenge-analytics-{period.value}-{data.start.isoformat()}.{format}"
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if format == "csv":
+        return Response(
+            service.report_csv(data), media_type="text/csv; charset=utf-8", headers=headers
+        )
+    return Response(data.model_dump_json(), media_type="application/json", headers=headers)

@@ -1,0 +1,184 @@
+"""Analytics tables (schema ``shared``): one fact row per play session and the rollups built
+from those facts. Every rollup can be rebuilt from ``shared.play_sessions``; the facts let a
+session that finishes twice (resumed within the window) update the rollups by its delta only."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Boolean, Date, Float, Index, Integer, SmallInteger, String
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from revenge.core.db import Base
+
+SCHEMA = {"schema": "shared"}
+
+
+def _count() -> Mapped[int]:
+    return mapped_column(BigInteger, server_default="0")
+
+
+class PlayFact(Base):
+    """What one finished session contributed to the statistics (the last time it was applied)."""
+
+    __tablename__ = "analytics_play_facts"
+    __table_args__ = (
+        Index("ix_analytics_play_facts_media", "media_type", "media_id"),
+        Index("ix_analytics_play_facts_utc_day", "utc_day"),
+        Index("ix_analytics_play_facts_user_day", "user_id", "local_day"),
+        SCHEMA,
+    )
+
+    session_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    media_type: Mapped[str] = mapped_column(String(16))
+    media_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    started_at: Mapped[datetime]
+    # The play's day and hour in the user's timezone (user statistics, hour/weekday charts) …
+    local_day: Mapped[date] = mapped_column(Date)
+    local_hour: Mapped[int] = mapped_column(SmallInteger)
+    local_dow: Mapped[int] = mapped_column(SmallInteger)  # ISO: 1 = Monday … 7 = Sunday
+    # … and its UTC day (server-wide and per-item rollups).
+    utc_day: Mapped[date] = mapped_column(Date)
+    played_ms: Mapped[int] = mapped_column(BigInteger)
+    counted: Mapped[bool] = mapped_column(Boolean)
+    completed: Mapped[bool] = mapped_column(Boolean)
+    client: Mapped[str] = mapped_column(String(100))
+    device: Mapped[str] = mapped_column(String(100))
+
+
+class PlayStatistics(Base):
+    """All-time figures per item, kept current when a play finishes."""
+
+    __tablename__ = "play_statistics"
+    __table_args__ = (SCHEMA,)
+
+    media_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    media_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    total_plays: Mapped[int] = _count()
+    unique_users: Mapped[int] = _count()
+    total_duration_ms: Mapped[int] = _count()
+    completed_plays: Mapped[int] = _count()
+    first_played: Mapped[datetime | None]
+    last_played: Mapped[datetime | None]
+
+
+class MediaUser(Base):
+    """Who played what (unique users per item; a user's top genres, artists, series)."""
+
+    __tablename__ = "analytics_media_users"
+    __table_args__ = (Index("ix_analytics_media_users_user", "user_id"), SCHEMA)
+
+    media_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    media_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    plays: Mapped[int] = _count()
+    duration_ms: Mapped[int] = _count()
+
+
+class UserStatistics(Base):
+    """Per user and period (day|week|month|year|all) in the user's timezone."""
+
+    __tablename__ = "user_statistics"
+    __table_args__ = (SCHEMA,)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    period: Mapped[str] = mapped_column(String(8), primary_key=True)
+    # The local date the period starts on (1970-01-01 for "all").
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    movies_watched: Mapped[int] = _count()
+    episodes_watched: Mapped[int] = _count()
+    music_tracks_played: Mapped[int] = _count()
+    total_watch_time_ms: Mapped[int] = _count()
+    movie_time_ms: Mapped[int] = _count()
+    episode_time_ms: Mapped[int] = _count()
+    music_time_ms: Mapped[int] = _count()
+
+
+class UserTotals(Base):
+    """All-time figures per user; ``last_played`` answers "active in the last N days"."""
+
+    __tablename__ = "analytics_user_totals"
+    __table_args__ = (Index("ix_analytics_user_totals_last_played", "last_played"), SCHEMA)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    plays: Mapped[int] = _count()
+    duration_ms: Mapped[int] = _count()
+    first_played: Mapped[datetime | None]
+    last_played: Mapped[datetime | None]
+
+
+class MediaDaily(Base):
+    __tablename__ = "analytics_media_daily"
+    __table_args__ = (Index("ix_analytics_media_daily_day", "day"), SCHEMA)
+
+    media_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    media_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    plays: Mapped[int] = _count()
+    duration_ms: Mapped[int] = _count()
+
+
+class DailyTotals(Base):
+    __tablename__ = "analytics_daily_totals"
+    __table_args__ = (SCHEMA,)
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    media_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    plays: Mapped[int] = _count()
+    duration_ms: Mapped[int] = _count()
+
+
+class DailyClients(Base):
+    __tablename__ = "analytics_daily_clients"
+    __table_args__ = (SCHEMA,)
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    client: Mapped[str] = mapped_column(String(100), primary_key=True)
+    device: Mapped[str] = mapped_column(String(100), primary_key=True)
+    plays: Mapped[int] = _count()
+    duration_ms: Mapped[int] = _count()
+
+
+class DailyHours(Base):
+    __tablename__ = "analytics_daily_hours"
+    __table_args__ = (SCHEMA,)
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    local_hour: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    local_dow: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    plays: Mapped[int] = _count()
+
+
+class Ranking(Base):
+    """Precomputed popular/top/trending lists per window (refreshed by the aggregation job)."""
+
+    __tablename__ = "analytics_rankings"
+    __table_args__ = (SCHEMA,)
+
+    window_days: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)  # media type or "all"
+    metric: Mapped[str] = mapped_column(String(16), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True)
+    media_type: Mapped[str] = mapped_column(String(16))
+    media_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    plays: Mapped[int] = mapped_column(BigInteger)
+    unique_users: Mapped[int] = mapped_column(BigInteger)
+    duration_ms: Mapped[int] = mapped_column(BigInteger)
+    previous_plays: Mapped[int] = mapped_column(BigInteger)
+    score: Mapped[float] = mapped_column(Float)
+    # Looked up when the ranking is computed, so reading a ranking is a single query.
+    title: Mapped[str | None] = mapped_column(String(500))
+    computed_at: Mapped[datetime]
+
+
+class AnalyticsState(Base):
+    """When derived data was last refreshed (e.g. the rankings)."""
+
+    __tablename__ = "analytics_state"
+    __table_args__ = (SCHEMA,)
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    updated_at: Mapped[datetime]

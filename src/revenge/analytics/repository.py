@@ -1,0 +1,344 @@
+"""Reading the statistics: every query touches rollups or precomputed rows only, never the raw
+sessions, so answers stay fast however long the history grows."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, literal, or_, select, text, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from revenge.analytics.models import (
+    AnalyticsState,
+    DailyClients,
+    DailyHours,
+    DailyTotals,
+    MediaDaily,
+    MediaUser,
+    PlayStatistics,
+    Ranking,
+    UserStatistics,
+    UserTotals,
+)
+from revenge.library.models import Album, Artist, Episode, Movie, Series, Track
+from revenge.users.models import User
+
+TOP_LIST_SIZE = 10
+
+
+async def user_periods(
+    session: AsyncSession, user_id: uuid.UUID, starts: dict[str, date]
+) -> dict[str, Any]:
+    conditions = [
+        and_(UserStatistics.period == period, UserStatistics.period_start == start)
+        for period, start in starts.items()
+    ]
+    rows = await session.execute(
+        select(UserStatistics).where(UserStatistics.user_id == user_id, or_(*conditions))
+    )
+    return {stats.period: stats for stats in rows.scalars()}
+
+
+async def play_days(session: AsyncSession, user_id: uuid.UUID, until: date) -> list[date]:
+    """The user's local days with a counted play, newest first."""
+    rows = await session.execute(
+        select(UserStatistics.period_start)
+        .where(
+            UserStatistics.user_id == user_id,
+            UserStatistics.period == "day",
+            UserStatistics.period_start <= until,
+        )
+        .order_by(UserStatistics.period_start.desc())
+        .limit(5000)
+    )
+    return list(rows.scalars())
+
+
+async def top_genres(session: AsyncSession, user_id: uuid.UUID) -> list[tuple[None, str, int]]:
+    mine = select(MediaUser.media_type, MediaUser.media_id, MediaUser.plays).where(
+        MediaUser.user_id == user_id
+    )
+    mine_cte = mine.cte("mine")
+    genre = func.unnest
+    movie_genres = select(genre(Movie.genres).label("genre"), mine_cte.c.plays).join(
+        Movie, and_(mine_cte.c.media_type == "movie", Movie.id == mine_cte.c.media_id)
+    )
+    series_genres = (
+        select(genre(Series.genres).label("genre"), mine_cte.c.plays)
+        .select_from(mine_cte)
+        .join(Episode, and_(mine_cte.c.media_type == "episode", Episode.id == mine_cte.c.media_id))
+        .join(Series, Series.id == Episode.series_id)
+    )
+    album_genres = (
+        select(genre(Album.genres).label("genre"), mine_cte.c.plays)
+        .select_from(mine_cte)
+        .join(Track, and_(mine_cte.c.media_type == "track", Track.id == mine_cte.c.media_id))
+        .join(Album, Album.id == Track.album_id)
+    )
+    every = union_all(movie_genres, series_genres, album_genres).subquery()
+    rows = await session.execute(
+        select(every.c.genre, func.sum(every.c.plays).label("plays"))
+        .group_by(every.c.genre)
+        .order_by(text("plays DESC"), every.c.genre)
+        .limit(TOP_LIST_SIZE)
+    )
+    return [(None, r[0], int(r[1])) for r in rows]
+
+
+async def top_artists(session: AsyncSession, user_id: uuid.UUID) -> list[tuple[Any, str, int]]:
+    plays = func.sum(MediaUser.plays).label("plays")
+    rows = await session.execute(
+        select(Artist.id, Artist.name, plays)
+        .select_from(MediaUser)
+        .join(Track, and_(MediaUser.media_type == "track", Track.id == MediaUser.media_id))
+        .join(Artist, Artist.id == Track.artist_id)
+        .where(MediaUser.user_id == user_id)
+        .group_by(Artist.id, Artist.name)
+        .order_by(plays.desc(), Artist.name)
+        .limit(TOP_LIST_SIZE)
+    )
+    return [(r[0], r[1], int(r[2])) for r in rows]
+
+
+async def top_series(session: AsyncSession, user_id: uuid.UUID) -> list[tuple[Any, str, int]]:
+    plays = func.sum(MediaUser.plays).label("plays")
+    rows = await session.execute(
+        select(Series.id, Series.title, plays)
+        .select_from(MediaUser)
+        .join(Episode, and_(MediaUser.media_type == "episode", Episode.id == MediaUser.media_id))
+        .join(Series, Series.id == Episode.series_id)
+        .where(MediaUser.user_id == user_id)
+        .group_by(Series.id, Series.title)
+        .order_by(plays.desc(), Series.title)
+        .limit(TOP_LIST_SIZE)
+    )
+    return [(r[0], r[1], int(r[2])) for r in rows]
+
+
+async def user_series(
+    session: AsyncSession, user_id: uuid.UUID, period: str, start: date, end: date
+) -> list[UserStatistics]:
+    rows = await session.execute(
+        select(UserStatistics)
+        .where(
+            UserStatistics.user_id == user_id,
+            UserStatistics.period == period,
+            UserStatistics.period_start.between(start, end),
+        )
+        .order_by(UserStatistics.period_start)
+    )
+    return list(rows.scalars())
+
+
+async def totals_by_type(
+    session: AsyncSession, start: date, end: date
+) -> list[tuple[str, int, int]]:
+    rows = await session.execute(
+        select(
+            DailyTotals.media_type, func.sum(DailyTotals.plays), func.sum(DailyTotals.duration_ms)
+        )
+        .where(DailyTotals.day.between(start, end))
+        .group_by(DailyTotals.media_type)
+        .order_by(DailyTotals.media_type)
+    )
+    return [(r[0], int(r[1]), int(r[2])) for r in rows]
+
+
+async def active_users(session: AsyncSession, since: datetime) -> int:
+    return int(
+        (
+            await session.execute(
+                select(func.count()).select_from(UserTotals).where(UserTotals.last_played >= since)
+            )
+        ).scalar_one()
+    )
+
+
+async def user_count(session: AsyncSession) -> int:
+    return int((await session.execute(select(func.count()).select_from(User))).scalar_one())
+
+
+async def library_size(session: AsyncSession) -> dict[str, int]:
+    counts = [
+        select(literal(name), func.count()).select_from(model)
+        for name, model in (
+            ("movies", Movie),
+            ("series", Series),
+            ("episodes", Episode),
+            ("artists", Artist),
+            ("albums", Album),
+            ("tracks", Track),
+        )
+    ]
+    rows = await session.execute(union_all(*counts))
+    return {r[0]: int(r[1]) for r in rows}
+
+
+async def plays_by_hour(session: AsyncSession, start: date, end: date) -> tuple[dict, dict]:
+    rows = (
+        await session.execute(
+            select(DailyHours.local_hour, DailyHours.local_dow, func.sum(DailyHours.plays))
+            .where(DailyHours.day.between(start, end))
+            .group_by(DailyHours.local_hour, DailyHours.local_dow)
+        )
+    ).all()
+    hours: dict[int, int] = {}
+    days: dict[int, int] = {}
+    for hour, dow, plays in rows:
+        hours[hour] = hours.get(hour, 0) + int(plays)
+        days[dow] = days.get(dow, 0) + int(plays)
+    return hours, days
+
+
+async def clients(session: AsyncSession, start: date, end: date, limit: int = 20) -> list[Any]:
+    plays = func.sum(DailyClients.plays).label("plays")
+    rows = await session.execute(
+        select(DailyClients.client, DailyClients.device, plays, func.sum(DailyClients.duration_ms))
+        .where(DailyClients.day.between(start, end))
+        .group_by(DailyClients.client, DailyClients.device)
+        .order_by(plays.desc(), DailyClients.client, DailyClients.device)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def rankings(
+    session: AsyncSession, days: int, scope: str, metric: str, limit: int
+) -> list[Ranking]:
+    """The ranking by ``metric`` and the trending one, in one query."""
+    rows = await session.execute(
+        select(Ranking)
+        .where(
+            Ranking.window_days == days,
+            Ranking.scope == scope,
+            Ranking.metric.in_([metric, "trending"]),
+            Ranking.rank <= limit,
+        )
+        .order_by(Ranking.metric, Ranking.rank)
+    )
+    return list(rows.scalars())
+
+
+async def state(session: AsyncSession, name: str) -> datetime | None:
+    return (
+        await session.execute(select(AnalyticsState.updated_at).where(AnalyticsState.name == name))
+    ).scalar_one_or_none()
+
+
+async def users_usage(
+    session: AsyncSession, order: str, limit: int, offset: int
+) -> tuple[list[Any], int]:
+    totals = UserStatistics.__table__.alias("all_time")
+    plays = func.coalesce(UserTotals.plays, 0).label("plays")
+    watch = func.coalesce(UserTotals.duration_ms, 0).label("watch_time_ms")
+    orders: dict[str, list[Any]] = {
+        "plays": [plays.desc(), User.username],
+        "watch_time": [watch.desc(), User.username],
+        "last_seen": [UserTotals.last_played.desc().nulls_last(), User.username],
+        "username": [User.username],
+    }
+    query = (
+        select(
+            User.id,
+            User.username,
+            plays,
+            watch,
+            func.coalesce(totals.c.movies_watched, 0),
+            func.coalesce(totals.c.episodes_watched, 0),
+            func.coalesce(totals.c.music_tracks_played, 0),
+            UserTotals.first_played,
+            UserTotals.last_played,
+        )
+        .select_from(User)
+        .outerjoin(UserTotals, UserTotals.user_id == User.id)
+        .outerjoin(
+            totals,
+            and_(
+                totals.c.user_id == User.id,
+                totals.c.period == "all",
+                totals.c.period_start == date(1970, 1, 1),
+            ),
+        )
+        .order_by(*orders[order])
+        .limit(limit)
+        .offset(offset)
+    )
+    rows = list(await session.execute(query))
+    return rows, await user_count(session)
+
+
+async def media_statistics(
+    session: AsyncSession, media_type: str, media_id: uuid.UUID
+) -> PlayStatistics | None:
+    return await session.get(PlayStatistics, (media_type, media_id))
+
+
+async def media_days(
+    session: AsyncSession, media_type: str, media_id: uuid.UUID, start: date, end: date
+) -> list[Any]:
+    rows = await session.execute(
+        select(MediaDaily.day, MediaDaily.plays, MediaDaily.duration_ms).where(
+            MediaDaily.media_type == media_type,
+            MediaDaily.media_id == media_id,
+            MediaDaily.day.between(start, end),
+        )
+    )
+    return list(rows)
+
+
+async def report_users(session: AsyncSession, period: str, start: date) -> list[Any]:
+    rows = await session.execute(
+        select(
+            User.id,
+            User.username,
+            UserStatistics.movies_watched
+            + UserStatistics.episodes_watched
+            + UserStatistics.music_tracks_played,
+            UserStatistics.total_watch_time_ms,
+            UserStatistics.movies_watched,
+            UserStatistics.episodes_watched,
+            UserStatistics.music_tracks_played,
+        )
+        .join(User, User.id == UserStatistics.user_id)
+        .where(UserStatistics.period == period, UserStatistics.period_start == start)
+        .order_by(UserStatistics.total_watch_time_ms.desc(), User.username)
+    )
+    return list(rows)
+
+
+async def report_unique_users(session: AsyncSession, period: str, start: date) -> dict[str, int]:
+    row = (
+        await session.execute(
+            select(
+                func.count().filter(UserStatistics.movies_watched > 0),
+                func.count().filter(UserStatistics.episodes_watched > 0),
+                func.count().filter(UserStatistics.music_tracks_played > 0),
+            ).where(UserStatistics.period == period, UserStatistics.period_start == start)
+        )
+    ).one()
+    return {"movie": int(row[0]), "episode": int(row[1]), "track": int(row[2])}
+
+
+async def top_content(session: AsyncSession, start: date, end: date, limit: int) -> list[Any]:
+    plays = func.sum(MediaDaily.plays).label("plays")
+    rows = await session.execute(
+        select(MediaDaily.media_type, MediaDaily.media_id, plays, func.sum(MediaDaily.duration_ms))
+        .where(MediaDaily.day.between(start, end))
+        .group_by(MediaDaily.media_type, MediaDaily.media_id)
+        .order_by(plays.desc(), MediaDaily.media_type, MediaDaily.media_id)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def job_waiting(session: AsyncSession, queueing_lock: str) -> bool:
+    row = await session.execute(
+        text(
+            "SELECT 1 FROM procrastinate_jobs WHERE queueing_lock = :lock AND status = 'todo' "
+            "LIMIT 1"
+        ),
+        {"lock": queueing_lock},
+    )
+    return row.first() is not None

@@ -1,0 +1,519 @@
+# ruff: noqa: S608  -- SQL text is assembled from module constants only; values are bound.
+"""Writing the statistics: a finished session's delta (incremental), a set-based rebuild from
+the raw sessions, and the precomputed popular/top/trending rankings.
+
+The per-session fact row remembers what the session contributed last time, so applying a
+session twice changes nothing and a session that finishes again (resumed within the window)
+adds only the difference.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, delete, func, literal, select, text, union_all
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.schema import CreateIndex, DropIndex
+
+from revenge.analytics.models import (
+    DailyClients,
+    DailyHours,
+    DailyTotals,
+    MediaDaily,
+    MediaUser,
+    PlayFact,
+    PlayStatistics,
+    UserStatistics,
+    UserTotals,
+)
+from revenge.library import service as library
+
+# A counted play that reached this share of the item is "completed" (completion rate).
+COMPLETION_FRACTION = 0.9
+ALL_TIME_START = date(1970, 1, 1)
+PERIODS = ("day", "week", "month", "year")
+WINDOWS = (7, 30, 90, 365)
+RANKED_SCOPES = ("all", "movie", "episode", "track")
+RANKED_METRICS = ("plays", "users", "duration", "trending")
+RANKING_SIZE = 100
+# Rebuilds take this lock exclusively, incremental updates share it: a rebuild never
+# interleaves with a delta (which would be counted twice or lost).
+REBUILD_LOCK = 7263104
+
+
+def _t(model: type) -> Table:
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]
+
+
+_facts = _t(PlayFact)
+
+# The fact of every finished session, derived from the raw session and the user's timezone.
+FACT_SELECT = f"""
+SELECT s.id AS session_id, s.user_id, s.media_type, s.media_id, s.started_at,
+       l.ts::date AS local_day,
+       extract(hour FROM l.ts)::smallint AS local_hour,
+       extract(isodow FROM l.ts)::smallint AS local_dow,
+       (s.started_at AT TIME ZONE 'UTC')::date AS utc_day,
+       s.played_ms, s.counted,
+       (s.counted AND coalesce(s.item_duration_ms, 0) > 0
+        AND s.played_ms >= s.item_duration_ms * {COMPLETION_FRACTION}) AS completed,
+       coalesce(s.client, '') AS client, coalesce(s.device, '') AS device
+FROM shared.play_sessions s JOIN shared.users u ON u.id = s.user_id
+CROSS JOIN LATERAL (SELECT s.started_at AT TIME ZONE u.timezone AS ts) l
+WHERE s.ended_at IS NOT NULL
+"""
+FACT_COLUMNS = [c.name for c in _facts.columns]
+
+
+def period_start(period: str, day: date) -> date:
+    if period == "day":
+        return day
+    if period == "week":
+        return day - timedelta(days=day.weekday())
+    if period == "month":
+        return day.replace(day=1)
+    if period == "year":
+        return day.replace(month=1, day=1)
+    return ALL_TIME_START
+
+
+# --- incremental -------------------------------------------------------------------------
+
+
+Key = tuple[Table, tuple[tuple[str, Any], ...]]
+
+
+@dataclass
+class _Delta:
+    values: dict[Key, dict[str, int]]
+
+    def add(self, table: Table, keys: dict[str, Any], values: dict[str, int], sign: int) -> None:
+        target = self.values.setdefault((table, tuple(sorted(keys.items()))), defaultdict(int))
+        for column, value in values.items():
+            target[column] += sign * value
+
+
+def _contributions(fact: dict[str, Any], delta: _Delta, sign: int) -> None:
+    """What a counted play adds to each rollup (a play that does not count adds nothing)."""
+    if not fact["counted"]:
+        return
+    kind, ms = fact["media_type"], int(fact["played_ms"])
+    media = {"media_type": kind, "media_id": fact["media_id"]}
+    play = {"plays": 1, "duration_ms": ms}
+    delta.add(
+        _t(PlayStatistics),
+        media,
+        {"total_plays": 1, "total_duration_ms": ms, "completed_plays": int(fact["completed"])},
+        sign,
+    )
+    delta.add(_t(UserTotals), {"user_id": fact["user_id"]}, play, sign)
+    delta.add(_t(MediaDaily), {**media, "day": fact["utc_day"]}, play, sign)
+    delta.add(_t(DailyTotals), {"day": fact["utc_day"], "media_type": kind}, play, sign)
+    delta.add(
+        _t(DailyClients),
+        {"day": fact["utc_day"], "client": fact["client"], "device": fact["device"]},
+        play,
+        sign,
+    )
+    delta.add(
+        _t(DailyHours),
+        {"day": fact["utc_day"], "local_hour": fact["local_hour"], "local_dow": fact["local_dow"]},
+        {"plays": 1},
+        sign,
+    )
+    per_type = {
+        "movies_watched": int(kind == "movie"),
+        "episodes_watched": int(kind == "episode"),
+        "music_tracks_played": int(kind == "track"),
+        "total_watch_time_ms": ms,
+        "movie_time_ms": ms if kind == "movie" else 0,
+        "episode_time_ms": ms if kind == "episode" else 0,
+        "music_time_ms": ms if kind == "track" else 0,
+    }
+    for period in (*PERIODS, "all"):
+        keys = {
+            "user_id": fact["user_id"],
+            "period": period,
+            "period_start": period_start(period, fact["local_day"]),
+        }
+        delta.add(_t(UserStatistics), keys, per_type, sign)
+
+
+def _upsert_add(
+    table: Table,
+    keys: dict[str, Any],
+    values: dict[str, int],
+    played_at: datetime | None = None,
+) -> Any:
+    """INSERT … ON CONFLICT adding ``values``; ``played_at`` widens first/last played."""
+    row: dict[str, Any] = {**keys, **values}
+    if played_at is not None:
+        row |= {"first_played": played_at, "last_played": played_at}
+    statement = insert(table).values(**row)
+    assignments: dict[str, Any] = {
+        column: table.c[column] + statement.excluded[column] for column in values
+    }
+    if played_at is not None:
+        assignments["first_played"] = func.least(table.c.first_played, played_at)
+        assignments["last_played"] = func.greatest(table.c.last_played, played_at)
+    return statement.on_conflict_do_update(index_elements=list(keys), set_=assignments)
+
+
+async def _apply_media_user(
+    session: AsyncSession, old: dict[str, Any] | None, new: dict[str, Any] | None
+) -> dict[tuple[str, uuid.UUID], int]:
+    """Update who-played-what; returns the change of unique users per item."""
+    changes: dict[tuple[str, uuid.UUID, uuid.UUID], list[int]] = defaultdict(lambda: [0, 0])
+    for fact, sign in ((old, -1), (new, 1)):
+        if fact is not None and fact["counted"]:
+            entry = changes[(fact["media_type"], fact["media_id"], fact["user_id"])]
+            entry[0] += sign
+            entry[1] += sign * int(fact["played_ms"])
+    unique: dict[tuple[str, uuid.UUID], int] = defaultdict(int)
+    table = _t(MediaUser)
+    for (kind, media_id, user_id), (plays, ms) in changes.items():
+        if plays == 0 and ms == 0:
+            continue
+        keys = {"media_type": kind, "media_id": media_id, "user_id": user_id}
+        statement = _upsert_add(table, keys, {"plays": plays, "duration_ms": ms})
+        after = (await session.execute(statement.returning(table.c.plays))).scalar_one()
+        before = after - plays
+        if after <= 0:
+            await session.execute(delete(table).where(*(table.c[k] == v for k, v in keys.items())))
+        unique[(kind, media_id)] += int(after > 0) - int(before > 0)
+    return unique
+
+
+async def apply_session(session: AsyncSession, session_id: uuid.UUID) -> bool:
+    """Bring the statistics in line with one session; True when anything changed.
+
+    Round trips are few on purpose (one statement carries every rollup's upsert): this runs
+    once per finished play."""
+    await session.execute(
+        select(
+            func.pg_advisory_xact_lock_shared(REBUILD_LOCK),
+            func.pg_advisory_xact_lock(func.hashtextextended(str(session_id), 0)),
+        )
+    )
+    row = (
+        await session.execute(text(FACT_SELECT + " AND s.id = :sid"), {"sid": session_id})
+    ).first()
+    if row is None:
+        # Open again (resumed) or gone: what it contributed stays until it finishes again.
+        return False
+    new = dict(row._mapping)
+    old_row = (
+        await session.execute(select(_facts).where(_facts.c.session_id == session_id))
+    ).first()
+    old = dict(old_row._mapping) if old_row is not None else None
+    if old == new:
+        return False
+    delta = _Delta({})
+    if old is not None:
+        _contributions(old, delta, -1)
+    _contributions(new, delta, 1)
+    unique = await _apply_media_user(session, old, new)
+    for (kind, media_id), change in unique.items():
+        delta.add(
+            _t(PlayStatistics),
+            {"media_type": kind, "media_id": media_id},
+            {"unique_users": change},
+            1,
+        )
+    touched = {
+        (_t(PlayStatistics), (("media_id", new["media_id"]), ("media_type", new["media_type"]))),
+        (_t(UserTotals), (("user_id", new["user_id"]),)),
+    }
+    fact_insert = insert(_facts).values(**new)
+    statements = [
+        fact_insert.on_conflict_do_update(
+            index_elements=["session_id"],
+            set_={c: fact_insert.excluded[c] for c in FACT_COLUMNS if c != "session_id"},
+        )
+    ]
+    for (table, keys), values in delta.values.items():
+        nonzero = {c: v for c, v in values.items() if v}
+        played_at = new["started_at"] if new["counted"] and (table, keys) in touched else None
+        if nonzero or played_at is not None:
+            statements.append(_upsert_add(table, dict(keys), nonzero, played_at))
+    # Data-modifying CTEs: every upsert in one statement (each touches a different row).
+    ctes = [statement.returning(literal(1)).cte(f"u{i}") for i, statement in enumerate(statements)]
+    await session.execute(
+        select(func.count()).select_from(union_all(*(select(c) for c in ctes)).subquery())
+    )
+    return True
+
+
+async def stale_sessions(session: AsyncSession, since: datetime) -> list[uuid.UUID]:
+    """Finished sessions since ``since`` whose fact is missing or differs from the raw row."""
+    rows = await session.execute(
+        text(
+            f"SELECT d.session_id FROM ({FACT_SELECT} AND s.last_event_at >= :since) d "
+            "LEFT JOIN shared.analytics_play_facts f ON f.session_id = d.session_id "
+            "WHERE f.session_id IS NULL OR (f.played_ms, f.counted, f.local_day, f.utc_day, "
+            "f.local_hour, f.client, f.device, f.completed) IS DISTINCT FROM (d.played_ms, "
+            "d.counted, d.local_day, d.utc_day, d.local_hour, d.client, d.device, d.completed)"
+        ),
+        {"since": since},
+    )
+    return [r[0] for r in rows]
+
+
+# --- rebuild -----------------------------------------------------------------------------
+
+ROLLUP_SQL = {
+    "analytics_media_daily": (
+        "day",
+        "INSERT INTO shared.analytics_media_daily (media_type, media_id, day, plays, duration_ms) "
+        "SELECT media_type, media_id, utc_day, count(*), sum(played_ms) FROM shared.analytics_play_facts "
+        "WHERE counted AND utc_day >= :since GROUP BY 1, 2, 3",
+    ),
+    "analytics_daily_totals": (
+        "day",
+        "INSERT INTO shared.analytics_daily_totals (day, media_type, plays, duration_ms) "
+        "SELECT utc_day, media_type, count(*), sum(played_ms) FROM shared.analytics_play_facts "
+        "WHERE counted AND utc_day >= :since GROUP BY 1, 2",
+    ),
+    "analytics_daily_clients": (
+        "day",
+        "INSERT INTO shared.analytics_daily_clients (day, client, device, plays, duration_ms) "
+        "SELECT utc_day, client, device, count(*), sum(played_ms) FROM shared.analytics_play_facts "
+        "WHERE counted AND utc_day >= :since GROUP BY 1, 2, 3",
+    ),
+    "analytics_daily_hours": (
+        "day",
+        "INSERT INTO shared.analytics_daily_hours (day, local_hour, local_dow, plays) "
+        "SELECT utc_day, local_hour, local_dow, count(*) FROM shared.analytics_play_facts "
+        "WHERE counted AND utc_day >= :since GROUP BY 1, 2, 3",
+    ),
+}
+
+USER_PERIODS_SQL = """
+INSERT INTO shared.user_statistics (user_id, period, period_start, movies_watched,
+    episodes_watched, music_tracks_played, total_watch_time_ms, movie_time_ms, episode_time_ms,
+    music_time_ms)
+SELECT user_id,
+    CASE WHEN GROUPING(local_day) = 0 THEN 'day' WHEN GROUPING(week) = 0 THEN 'week'
+         WHEN GROUPING(month) = 0 THEN 'month' WHEN GROUPING(year) = 0 THEN 'year' ELSE 'all' END,
+    coalesce(local_day, week, month, year, DATE '1970-01-01'),
+    count(*) FILTER (WHERE media_type = 'movie'),
+    count(*) FILTER (WHERE media_type = 'episode'), count(*) FILTER (WHERE media_type = 'track'),
+    sum(played_ms), coalesce(sum(played_ms) FILTER (WHERE media_type = 'movie'), 0),
+    coalesce(sum(played_ms) FILTER (WHERE media_type = 'episode'), 0),
+    coalesce(sum(played_ms) FILTER (WHERE media_type = 'track'), 0)
+FROM (SELECT *, date_trunc('week', local_day)::date AS week,
+             date_trunc('month', local_day)::date AS month,
+             date_trunc('year', local_day)::date AS year
+      FROM shared.analytics_play_facts WHERE counted) f
+GROUP BY GROUPING SETS ((user_id, local_day), (user_id, week), (user_id, month),
+                        (user_id, year), (user_id))
+HAVING (GROUPING(local_day) = 0 AND local_day >= :day_start)
+    OR (GROUPING(week) = 0 AND week >= :week_start)
+    OR (GROUPING(month) = 0 AND month >= :month_start)
+    OR (GROUPING(year) = 0 AND year >= :year_start)
+    OR (GROUPING(local_day, week, month, year) = 15)
+"""
+
+ALL_TIME_SQL = [
+    "DELETE FROM shared.analytics_media_users",
+    "INSERT INTO shared.analytics_media_users (media_type, media_id, user_id, plays, duration_ms) "
+    "SELECT media_type, media_id, user_id, count(*), sum(played_ms) "
+    "FROM shared.analytics_play_facts WHERE counted GROUP BY 1, 2, 3",
+    "DELETE FROM shared.play_statistics",
+    """INSERT INTO shared.play_statistics (media_type, media_id, total_plays, unique_users,
+        total_duration_ms, completed_plays, first_played, last_played)
+    SELECT f.media_type, f.media_id, count(*), coalesce(max(u.users), 0), sum(f.played_ms),
+        count(*) FILTER (WHERE f.completed), min(f.started_at), max(f.started_at)
+    FROM shared.analytics_play_facts f
+    LEFT JOIN (SELECT media_type, media_id, count(*) AS users FROM shared.analytics_media_users
+               GROUP BY 1, 2) u ON u.media_type = f.media_type AND u.media_id = f.media_id
+    WHERE f.counted GROUP BY 1, 2""",
+    "DELETE FROM shared.analytics_user_totals",
+    "INSERT INTO shared.analytics_user_totals (user_id, plays, duration_ms, first_played, last_played) "
+    "SELECT user_id, count(*), sum(played_ms), min(started_at), max(started_at) "
+    "FROM shared.analytics_play_facts WHERE counted GROUP BY 1",
+]
+
+
+async def rebuild(
+    session: AsyncSession,
+    since: date | None,
+    progress: Callable[[str], None] = lambda step: None,
+) -> None:
+    """Rebuild the statistics from the raw sessions (those started on/after ``since``; all when
+    None). Rollups by day are re-derived from ``since`` on; all-time tables are recomputed from
+    the facts, which are cheap compared with the raw events."""
+    await session.execute(select(func.pg_advisory_xact_lock(REBUILD_LOCK)))
+    first = since or ALL_TIME_START
+    # A local day can start up to 14 h before its UTC day: re-derive facts from one day earlier.
+    since_ts = datetime(first.year, first.month, first.day, tzinfo=UTC) - timedelta(days=1)
+    params = {"since": first, "since_ts": since_ts}
+    # Big sorts and hash aggregates stay in memory; index builds get room.
+    await session.execute(text("SET LOCAL work_mem = '256MB'"))
+    await session.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+    if since is None:
+        # From scratch: load without secondary indexes, then build them once (much faster
+        # than maintaining three indexes row by row over millions of rows).
+        await session.execute(text("TRUNCATE shared.analytics_play_facts"))
+        indexes = list(_facts.indexes)
+        for index in indexes:
+            await session.execute(DropIndex(index))
+        await session.execute(
+            text(
+                f"INSERT INTO shared.analytics_play_facts ({', '.join(FACT_COLUMNS)}) {FACT_SELECT}"
+            )
+        )
+        for index in indexes:
+            await session.execute(CreateIndex(index))
+    else:
+        await session.execute(
+            text(
+                "DELETE FROM shared.analytics_play_facts f WHERE f.started_at >= :since_ts AND "
+                "NOT EXISTS (SELECT 1 FROM shared.play_sessions s WHERE s.id = f.session_id "
+                "AND s.ended_at IS NOT NULL)"
+            ),
+            params,
+        )
+        assignments = ", ".join(f"{c} = excluded.{c}" for c in FACT_COLUMNS if c != "session_id")
+        await session.execute(
+            text(
+                f"INSERT INTO shared.analytics_play_facts ({', '.join(FACT_COLUMNS)}) "
+                f"{FACT_SELECT} AND s.started_at >= :since_ts "
+                f"ON CONFLICT (session_id) DO UPDATE SET {assignments}"
+            ),
+            params,
+        )
+    progress("facts")
+    for table, (column, sql) in ROLLUP_SQL.items():
+        await session.execute(text(f"DELETE FROM shared.{table} WHERE {column} >= :since"), params)
+        await session.execute(text(sql), params)
+        progress(table)
+    starts = {p: period_start(p, first) for p in PERIODS}
+    for period, start in starts.items():
+        await session.execute(
+            text(
+                "DELETE FROM shared.user_statistics WHERE period = :period "
+                "AND period_start >= :since"
+            ),
+            {"period": period, "since": start},
+        )
+    await session.execute(text("DELETE FROM shared.user_statistics WHERE period = 'all'"))
+    # One pass over the facts for all five periods.
+    await session.execute(text(USER_PERIODS_SQL), {f"{p}_start": d for p, d in starts.items()})
+    progress("user_statistics")
+    for sql in ALL_TIME_SQL:
+        await session.execute(text(sql))
+    progress("all_time")
+
+
+# --- rankings ----------------------------------------------------------------------------
+
+# Trending: plays in the window (r) against plays in the window before it (p):
+#   score = (r - p) / sqrt(p + 1)
+# growth measured in "standard deviations" of a Poisson count, so 0 → 5 plays outranks
+# 100 → 104 but a big hit that keeps growing still rises. Only items with r > p trend.
+RANKING_WINDOW_SQL = """
+CREATE TEMP TABLE analytics_window ON COMMIT DROP AS
+SELECT coalesce(r.media_type, p.media_type) AS media_type, coalesce(r.media_id, p.media_id) AS media_id,
+       coalesce(r.plays, 0) AS plays, coalesce(r.duration_ms, 0) AS duration_ms,
+       coalesce(u.users, 0) AS unique_users, coalesce(p.plays, 0) AS previous_plays,
+       (coalesce(r.plays, 0) - coalesce(p.plays, 0)) / sqrt(coalesce(p.plays, 0) + 1.0) AS score
+FROM (SELECT media_type, media_id, sum(plays) AS plays, sum(duration_ms) AS duration_ms
+      FROM shared.analytics_media_daily WHERE day BETWEEN :start AND :end GROUP BY 1, 2) r
+FULL JOIN (SELECT media_type, media_id, sum(plays) AS plays
+      FROM shared.analytics_media_daily WHERE day BETWEEN :prev_start AND :prev_end GROUP BY 1, 2) p
+  ON p.media_type = r.media_type AND p.media_id = r.media_id
+LEFT JOIN (SELECT media_type, media_id, count(DISTINCT user_id) AS users
+      FROM shared.analytics_play_facts WHERE counted AND utc_day BETWEEN :start AND :end
+      GROUP BY 1, 2) u ON u.media_type = r.media_type AND u.media_id = r.media_id
+"""
+METRIC_ORDER = {
+    "plays": "plays DESC, unique_users DESC",
+    "users": "unique_users DESC, plays DESC",
+    "duration": "duration_ms DESC, plays DESC",
+    "trending": "score DESC, plays DESC",
+}
+
+
+def window_days(today: date, days: int) -> tuple[date, date]:
+    return today - timedelta(days=days - 1), today
+
+
+async def refresh_rankings(
+    session: AsyncSession, now: datetime, windows: Iterable[int] = WINDOWS
+) -> None:
+    """Recompute the ranked lists of every window, ending on ``now``'s UTC day."""
+    today = now.astimezone(UTC).date()
+    for days in windows:
+        start, end = window_days(today, days)
+        params = {
+            "start": start,
+            "end": end,
+            "prev_start": start - timedelta(days=days),
+            "prev_end": start - timedelta(days=1),
+        }
+        await session.execute(text("DROP TABLE IF EXISTS analytics_window"))
+        await session.execute(text(RANKING_WINDOW_SQL), params)
+        await session.execute(
+            text("DELETE FROM shared.analytics_rankings WHERE window_days = :d"), {"d": days}
+        )
+        for scope in RANKED_SCOPES:
+            for metric, order in METRIC_ORDER.items():
+                condition = "plays > previous_plays" if metric == "trending" else "plays > 0"
+                if scope != "all":
+                    condition += " AND media_type = :scope"
+                await session.execute(
+                    text(
+                        "INSERT INTO shared.analytics_rankings (window_days, scope, metric, rank, "
+                        "media_type, media_id, plays, unique_users, duration_ms, previous_plays, "
+                        "score, computed_at) SELECT :days, :scope_name, :metric, "
+                        f"row_number() OVER (ORDER BY {order}, media_type, media_id), media_type, "
+                        "media_id, plays, unique_users, duration_ms, previous_plays, score, :now "
+                        f"FROM analytics_window WHERE {condition} "
+                        f"ORDER BY {order}, media_type, media_id LIMIT {RANKING_SIZE}"
+                    ),
+                    {
+                        "days": days,
+                        "scope_name": scope,
+                        "scope": scope,
+                        "metric": metric,
+                        "now": now,
+                    },
+                )
+        await session.execute(text("DROP TABLE analytics_window"))
+    await _store_titles(session)
+    # The marker row lets readers tell "nothing played" from "never computed".
+    await session.execute(
+        text(
+            "INSERT INTO shared.analytics_state (name, updated_at) VALUES ('rankings', :now) "
+            "ON CONFLICT (name) DO UPDATE SET updated_at = excluded.updated_at"
+        ),
+        {"now": now},
+    )
+
+
+async def _store_titles(session: AsyncSession) -> None:
+    rows = await session.execute(
+        text("SELECT DISTINCT media_type, media_id FROM shared.analytics_rankings")
+    )
+    titles = await library.describe_items(session, [(r[0], r[1]) for r in rows])
+    if titles:
+        await session.execute(
+            text(
+                "UPDATE shared.analytics_rankings r SET title = v.title FROM unnest("
+                "CAST(:types AS text[]), CAST(:ids AS uuid[]), CAST(:titles AS text[])) "
+                "AS v(media_type, media_id, title) "
+                "WHERE r.media_type = v.media_type AND r.media_id = v.media_id"
+            ),
+            {
+                "types": [k[0] for k in titles],
+                "ids": [k[1] for k in titles],
+                "titles": list(titles.values()),
+            },
+        )

@@ -1,0 +1,138 @@
+"""Library routes: admins manage libraries and scans; every logged-in user reads items."""
+
+# No `from __future__ import annotations`: the generated routes close over their kind.
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, status
+
+from revenge.core.deps import AdminUser, CurrentUser, DbSession
+from revenge.core.errors import problem_responses
+from revenge.core.pagination import Page, PageParams, page_params
+from revenge.library import jobs, service
+from revenge.library.repository import ListFilter
+from revenge.library.schemas import (
+    AlbumRead,
+    ArtistRead,
+    EpisodeRead,
+    LibraryCreate,
+    LibraryRead,
+    LibraryScanRead,
+    MovieRead,
+    SeriesRead,
+    TrackRead,
+)
+from revenge.library.service import ItemKind
+
+admin_router = APIRouter(
+    prefix="/admin/libraries", tags=["library admin"], responses=problem_responses(401, 403)
+)
+read_router = APIRouter(prefix="/library", tags=["library"], responses=problem_responses(401))
+
+
+@admin_router.post(
+    "",
+    response_model=LibraryRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(409, 422),
+)
+async def create_library(body: LibraryCreate, _: AdminUser, session: DbSession) -> LibraryRead:
+    return LibraryRead.model_validate(await service.create_library(session, body))
+
+
+@admin_router.get("", response_model=Page[LibraryRead])
+async def list_libraries(
+    _: AdminUser, session: DbSession, page: PageParams = Depends(page_params)
+) -> Page[LibraryRead]:
+    items, total = await service.list_libraries(session, page.limit, page.offset)
+    return Page(
+        items=[LibraryRead.model_validate(i) for i in items],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@admin_router.post(
+    "/{library_id}/scan",
+    response_model=LibraryScanRead,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=problem_responses(404, 422),
+)
+async def scan_library(library_id: uuid.UUID, _: AdminUser, session: DbSession) -> LibraryScanRead:
+    return LibraryScanRead.model_validate(await jobs.request_scan(session, library_id))
+
+
+@admin_router.get(
+    "/scans/{scan_id}", response_model=LibraryScanRead, responses=problem_responses(404, 422)
+)
+async def get_scan(scan_id: uuid.UUID, _: AdminUser, session: DbSession) -> LibraryScanRead:
+    return LibraryScanRead.model_validate(await service.get_scan(session, scan_id))
+
+
+_READ_MODELS: dict[ItemKind, Any] = {
+    ItemKind.movies: MovieRead,
+    ItemKind.series: SeriesRead,
+    ItemKind.episodes: EpisodeRead,
+    ItemKind.artists: ArtistRead,
+    ItemKind.albums: AlbumRead,
+    ItemKind.tracks: TrackRead,
+}
+# The filter each list understands as ``?parent_id=`` (documented per route).
+_PARENTS = {
+    ItemKind.episodes: "series",
+    ItemKind.albums: "artist",
+    ItemKind.tracks: "album",
+}
+
+
+def _add_read_routes(kind: ItemKind, model: Any) -> None:
+    parent = _PARENTS.get(kind)
+
+    async def list_route(
+        user: CurrentUser,
+        session: DbSession,
+        page: PageParams = Depends(page_params),
+        q: Annotated[
+            str | None, Query(max_length=200, description="case-insensitive title/name search")
+        ] = None,
+        include_missing: Annotated[
+            bool, Query(description="also list items whose file is gone")
+        ] = False,
+        parent_id: Annotated[
+            uuid.UUID | None,
+            Query(description=f"only the {parent}'s items" if parent else "not used here"),
+        ] = None,
+    ) -> Page[Any]:
+        flt = ListFilter(q=q or None, include_missing=include_missing, parent_id=parent_id)
+        items, total = await service.list_items(
+            session, kind, flt, page.limit, page.offset, show_paths=user.is_admin
+        )
+        return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+    async def get_route(item_id: uuid.UUID, user: CurrentUser, session: DbSession) -> Any:
+        return await service.get_item(session, kind, item_id, show_paths=user.is_admin)
+
+    read_router.add_api_route(
+        f"/{kind.value}",
+        list_route,
+        methods=["GET"],
+        response_model=Page[model],
+        name=f"list_{kind.value}",
+        summary=f"List {kind.value}",
+        responses=problem_responses(422),
+    )
+    read_router.add_api_route(
+        f"/{kind.value}/{{item_id}}",
+        get_route,
+        methods=["GET"],
+        response_model=model,
+        name=f"get_{kind.value}",
+        summary=f"One of the {kind.value}",
+        responses=problem_responses(404, 422),
+    )
+
+
+for _kind, _model in _READ_MODELS.items():
+    _add_read_routes(_kind, _model)

@@ -1,0 +1,257 @@
+"""Library queries: libraries, scans, and the read lists (search, paging, filters)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from revenge.library.models import (
+    Album,
+    Artist,
+    Episode,
+    Library,
+    LibraryScan,
+    MediaFile,
+    MediaImage,
+    Movie,
+    Season,
+    Series,
+    Track,
+)
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    q: str | None = None
+    include_missing: bool = False
+    parent_id: uuid.UUID | None = None  # series (episodes), artist (albums), album (tracks)
+
+
+def _like(q: str) -> str:
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def _page(
+    session: AsyncSession, query: Any, limit: int, offset: int
+) -> tuple[list[Any], int]:
+    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = (await session.execute(query.limit(limit).offset(offset))).all()
+    return list(rows), int(total or 0)
+
+
+async def list_libraries(
+    session: AsyncSession, limit: int, offset: int
+) -> tuple[list[Library], int]:
+    rows, total = await _page(session, select(Library).order_by(Library.name), limit, offset)
+    return [row[0] for row in rows], total
+
+
+async def get_library_by_name(session: AsyncSession, name: str) -> Library | None:
+    return (
+        await session.execute(select(Library).where(func.lower(Library.name) == name.lower()))
+    ).scalar_one_or_none()
+
+
+async def all_library_paths(session: AsyncSession) -> list[str]:
+    return list((await session.execute(select(Library.path))).scalars())
+
+
+async def waiting_scan(session: AsyncSession, library_id: uuid.UUID) -> LibraryScan | None:
+    return (
+        await session.execute(
+            select(LibraryScan)
+            .where(LibraryScan.library_id == library_id, LibraryScan.status == "queued")
+            .order_by(LibraryScan.created_at)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
+async def list_movies(
+    session: AsyncSession, flt: ListFilter, limit: int, offset: int
+) -> tuple[list[Any], int]:
+    query = (
+        select(Movie, MediaFile)
+        .outerjoin(MediaFile, MediaFile.id == Movie.file_id)
+        .order_by(func.lower(Movie.title), Movie.year, Movie.id)
+    )
+    if flt.q:
+        query = query.where(Movie.title.ilike(_like(flt.q)))
+    if not flt.include_missing:
+        query = query.where(Movie.missing_at.is_(None))
+    return await _page(session, query, limit, offset)
+
+
+def _series_query() -> Any:
+    episodes = (
+        select(func.count(Episode.id))
+        .where(Episode.series_id == Series.id, Episode.missing_at.is_(None))
+        .scalar_subquery()
+    )
+    return select(Series, episodes)
+
+
+async def list_series(
+    session: AsyncSession, flt: ListFilter, limit: int, offset: int
+) -> tuple[list[Any], int]:
+    query = _series_query().order_by(func.lower(Series.title), Series.year, Series.id)
+    if flt.q:
+        query = query.where(Series.title.ilike(_like(flt.q)))
+    if not flt.include_missing:
+        query = query.where(Series.missing_at.is_(None))
+    return await _page(session, query, limit, offset)
+
+
+async def get_series(session: AsyncSession, series_id: uuid.UUID) -> Any:
+    return (await session.execute(_series_query().where(Series.id == series_id))).first()
+
+
+async def season_summaries(session: AsyncSession, series_id: uuid.UUID) -> Sequence[Any]:
+    count = (
+        select(func.count(Episode.id))
+        .where(Episode.season_id == Season.id, Episode.missing_at.is_(None))
+        .scalar_subquery()
+    )
+    return (
+        await session.execute(
+            select(Season, count)
+            .where(Season.series_id == series_id)
+            .order_by(Season.season_number)
+        )
+    ).all()
+
+
+def _episode_query() -> Any:
+    return (
+        select(Episode, Series.title, MediaFile)
+        .join(Series, Series.id == Episode.series_id)
+        .outerjoin(MediaFile, MediaFile.id == Episode.file_id)
+    )
+
+
+async def list_episodes(
+    session: AsyncSession, flt: ListFilter, limit: int, offset: int
+) -> tuple[list[Any], int]:
+    query = _episode_query().order_by(
+        func.lower(Series.title), Episode.season_number, Episode.episode_number, Episode.id
+    )
+    if flt.q:
+        pattern = _like(flt.q)
+        query = query.where(or_(Episode.title.ilike(pattern), Series.title.ilike(pattern)))
+    if flt.parent_id:
+        query = query.where(Episode.series_id == flt.parent_id)
+    if not flt.include_missing:
+        query = query.where(Episode.missing_at.is_(None))
+    return await _page(session, query, limit, offset)
+
+
+async def get_episode(session: AsyncSession, episode_id: uuid.UUID) -> Any:
+    return (await session.execute(_episode_query().where(Episode.id == episode_id))).first()
+
+
+def _artist_query() -> Any:
+    albums = select(func.count(Album.id)).where(Album.artist_id == Artist.id).scalar_subquery()
+    return select(Artist, albums)
+
+
+async def list_artists(
+    session: AsyncSession, flt: ListFilter, limit: int, offset: int
+) -> tuple[list[Any], int]:
+    query = _artist_query().order_by(func.lower(Artist.name), Artist.id)
+    if flt.q:
+        query = query.where(Artist.name.ilike(_like(flt.q)))
+    return await _page(session, query, limit, offset)
+
+
+async def get_artist(session: AsyncSession, artist_id: uuid.UUID) -> Any:
+    return (await session.execute(_artist_query().where(Artist.id == artist_id))).first()
+
+
+def _album_query() -> Any:
+    tracks = (
+        select(func.count(Track.id))
+        .where(Track.album_id == Album.id, Track.missing_at.is_(None))
+        .scalar_subquery()
+    )
+    return select(Album, Artist.name, tracks).join(Artist, Artist.id == Album.artist_id)
+
+
+async def list_albums(
+    session: AsyncSession, flt: ListFilter, limit: int, offset: int
+) -> tuple[list[Any], int]:
+    query = _album_query().order_by(func.lower(Album.title), Album.year, Album.id)
+    if flt.q:
+        pattern = _like(flt.q)
+        query = query.where(or_(Album.title.ilike(pattern), Artist.name.ilike(pattern)))
+    if flt.parent_id:
+        query = query.where(Album.artist_id == flt.parent_id)
+    return await _page(session, query, limit, offset)
+
+
+async def get_album(session: AsyncSession, album_id: uuid.UUID) -> Any:
+    return (await session.execute(_album_query().where(Album.id == album_id))).first()
+
+
+def _track_query() -> Any:
+    return (
+        select(Track, Album.title, Artist.name, MediaFile)
+        .join(Album, Album.id == Track.album_id)
+        .join(Artist, Artist.id == Track.artist_id)
+        .outerjoin(MediaFile, MediaFile.id == Track.file_id)
+    )
+
+
+async def list_tracks(
+    session: AsyncSession, flt: ListFilter, limit: int, offset: int
+) -> tuple[list[Any], int]:
+    query = _track_query().order_by(
+        func.lower(Album.title), Track.disc_number, Track.track_number, Track.id
+    )
+    if flt.q:
+        pattern = _like(flt.q)
+        query = query.where(or_(Track.title.ilike(pattern), Artist.name.ilike(pattern)))
+    if flt.parent_id:
+        query = query.where(Track.album_id == flt.parent_id)
+    if not flt.include_missing:
+        query = query.where(Track.missing_at.is_(None))
+    return await _page(session, query, limit, offset)
+
+
+async def get_track(session: AsyncSession, track_id: uuid.UUID) -> Any:
+    return (await session.execute(_track_query().where(Track.id == track_id))).first()
+
+
+async def get_movie(session: AsyncSession, movie_id: uuid.UUID) -> Any:
+    return (
+        await session.execute(
+            select(Movie, MediaFile)
+            .outerjoin(MediaFile, MediaFile.id == Movie.file_id)
+            .where(Movie.id == movie_id)
+        )
+    ).first()
+
+
+async def images_for(
+    session: AsyncSession, media_type: str, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[MediaImage]]:
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(MediaImage)
+        .where(
+            MediaImage.media_type == media_type,
+            MediaImage.media_id.in_(ids),
+            MediaImage.missing_at.is_(None),
+        )
+        .order_by(MediaImage.kind, MediaImage.path)
+    )
+    found: dict[uuid.UUID, list[MediaImage]] = {}
+    for image in rows.scalars():
+        found.setdefault(image.media_id, []).append(image)
+    return found

@@ -1,0 +1,457 @@
+"""The folder scanner: walk a library, probe what is new or changed, keep items' identities.
+
+A scan runs in phases, each its own transaction, so a UI polling the scan row sees progress:
+1. plan: walk the folder, compare with ``media_files`` (size + mtime), pair vanished files with
+   new paths of the same size + mtime (a rename or move keeps the item's id);
+2. chunks of files: probe (ffprobe, mutagen) and create/update items, counters committed per chunk;
+3. finish: mark vanished files and their items missing (``library.item_removed``), sync images.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import structlog
+from sqlalchemy import exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from revenge.core import events
+from revenge.core.clock import utcnow
+from revenge.core.db import session_scope
+from revenge.core.media import LibraryKind, MediaType
+from revenge.library import naming
+from revenge.library.images import DiskImage, build_owner_map, sync_images
+from revenge.library.items import ItemResolver
+from revenge.library.models import (
+    Episode,
+    Library,
+    LibraryScan,
+    MediaFile,
+    Movie,
+    Series,
+    Track,
+)
+from revenge.library.probe import ProbeResult, probe_file
+from revenge.library.tags import AudioTags, read_tags
+
+log = structlog.get_logger(__name__)
+
+CHUNK_SIZE = 25
+PROBE_CONCURRENCY = 4
+# A "running" scan whose row has not moved for this long died with its worker.
+STALE_SCAN_SECONDS = 3600
+
+_ITEM_MODELS: dict[MediaType, type[Movie] | type[Episode] | type[Track]] = {
+    MediaType.movie: Movie,
+    MediaType.episode: Episode,
+    MediaType.track: Track,
+}
+_KIND_ITEM = {
+    LibraryKind.movies: MediaType.movie,
+    LibraryKind.tv: MediaType.episode,
+    LibraryKind.music: MediaType.track,
+}
+
+
+class ScanError(Exception):
+    """A scan that cannot run; ``code`` is stable, the message says why (shown on the scan)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+class ScanBusy(ScanError):
+    """Another scan of the library is running; this one stays queued and is retried."""
+
+
+class ScanAlreadyRun(ScanError):
+    """The scan was already run (e.g. by the CLI) before its job got to it."""
+
+
+@dataclass(frozen=True)
+class DiskFile:
+    path: Path
+    size: int
+    mtime: float
+
+
+@dataclass(frozen=True)
+class KnownFile:
+    id: uuid.UUID
+    size: int
+    mtime: float
+    missing: bool
+
+
+@dataclass
+class ScanPlan:
+    media: list[DiskFile]
+    images: list[DiskImage]
+    known: dict[str, KnownFile]
+    moves: dict[str, uuid.UUID]  # new path → id of the vanished file it is
+    vanished: list[uuid.UUID]  # present before, gone now, not moved
+
+
+@dataclass
+class ScanProgress:
+    files_total: int = 0
+    files_done: int = 0
+    items_added: int = 0
+    items_updated: int = 0
+    items_missing: int = 0
+    status: str = "running"
+
+
+ProgressCallback = Callable[[ScanProgress], Awaitable[None] | None]
+
+
+def _wanted(kind: LibraryKind, root: Path, path: Path) -> bool:
+    ext = path.suffix.lower()
+    if kind == LibraryKind.music:
+        return ext in naming.AUDIO_EXTENSIONS
+    if ext not in naming.VIDEO_EXTENSIONS:
+        return False
+    rel = path.relative_to(root).parts
+    if naming.is_extra(rel, path.stem):
+        return False
+    # An episode needs numbers; anything else in a TV library is not an episode.
+    return kind != LibraryKind.tv or naming.parse_episode(path.stem) is not None
+
+
+def walk_library(root: Path, kind: LibraryKind) -> tuple[list[DiskFile], list[DiskImage]]:
+    """Media files and images under ``root`` (hidden folders and files skipped), path-sorted."""
+    # A vanished root is an unmounted disk, not a deleted library: marking every item
+    # missing would throw away users' history, so the scan stops instead.
+    if not root.is_dir():
+        raise ScanError("library.path_unavailable", f"folder not found: {root}")
+    media: list[DiskFile] = []
+    images: list[DiskImage] = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "@")))
+        for name in sorted(files):
+            if name.startswith("."):
+                continue
+            path = Path(folder) / name
+            ext = path.suffix.lower()
+            is_image = ext in naming.IMAGE_EXTENSIONS
+            if not is_image and not _wanted(kind, root, path):
+                continue
+            try:
+                stat = path.stat()
+            except OSError:  # vanished while walking
+                continue
+            if is_image:
+                images.append(DiskImage(path, stat.st_size, stat.st_mtime))
+            else:
+                media.append(DiskFile(path, stat.st_size, stat.st_mtime))
+    return media, images
+
+
+def plan_scan(
+    media: list[DiskFile], images: list[DiskImage], known: dict[str, KnownFile]
+) -> ScanPlan:
+    on_disk = {str(f.path) for f in media}
+    gone = [(path, k) for path, k in known.items() if path not in on_disk]
+    by_signature: dict[tuple[int, float], list[uuid.UUID]] = {}
+    for _, k in gone:
+        by_signature.setdefault((k.size, k.mtime), []).append(k.id)
+    moves: dict[str, uuid.UUID] = {}
+    for f in media:
+        if str(f.path) in known:
+            continue
+        candidates = by_signature.get((f.size, f.mtime))
+        if candidates:
+            moves[str(f.path)] = candidates.pop(0)
+    moved = set(moves.values())
+    vanished = [k.id for _, k in gone if k.id not in moved and not k.missing]
+    return ScanPlan(media, images, known, moves, vanished)
+
+
+def _chunks(items: Sequence[DiskFile], size: int) -> Iterator[Sequence[DiskFile]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass
+class LibraryScanner:
+    """Runs one scan of one library; ``run`` is the whole scan (used by the job and the CLI)."""
+
+    scan_id: uuid.UUID
+    ffprobe: str = "ffprobe"
+    chunk_size: int = CHUNK_SIZE
+    on_progress: ProgressCallback | None = None
+    progress: ScanProgress = field(default_factory=ScanProgress)
+
+    async def run(self) -> ScanProgress:
+        try:
+            library_id, kind, root, plan = await self._start()
+        except (ScanBusy, ScanAlreadyRun):
+            raise
+        except Exception as exc:
+            await self._fail(exc)
+            raise
+        try:
+            resolver = ItemResolver(library_id, kind, root)
+            folders = Counter(f.path.parent for f in plan.media)
+            resolver.shared_folders = {folder for folder, n in folders.items() if n > 1}
+            for chunk in _chunks(plan.media, self.chunk_size):
+                await self._process_chunk(resolver, plan, chunk)
+            await self._finish(library_id, kind, root, plan)
+        except Exception as exc:
+            await self._fail(exc)
+            raise
+        return self.progress
+
+    async def _notify(self) -> None:
+        if self.on_progress is not None:
+            result = self.on_progress(self.progress)
+            if asyncio.iscoroutine(result):
+                await result
+
+    async def _save(self, session: AsyncSession, **extra: object) -> None:
+        scan = await session.get(LibraryScan, self.scan_id, with_for_update=True)
+        if scan is None:
+            raise ScanError("library.scan_not_found", f"scan {self.scan_id} vanished")
+        p = self.progress
+        scan.status = p.status
+        scan.files_total, scan.files_done = p.files_total, p.files_done
+        scan.items_added, scan.items_updated = p.items_added, p.items_updated
+        scan.items_missing = p.items_missing
+        for key, value in extra.items():
+            setattr(scan, key, value)
+
+    async def _start(self) -> tuple[uuid.UUID, LibraryKind, Path, ScanPlan]:
+        async with session_scope() as session:
+            scan = await session.get(LibraryScan, self.scan_id, with_for_update=True)
+            if scan is None:
+                raise ScanError("library.scan_not_found", f"scan {self.scan_id} does not exist")
+            if scan.status != "queued":
+                raise ScanAlreadyRun("library.scan_already_run", f"scan {scan.id} is {scan.status}")
+            library = await session.get(Library, scan.library_id)
+            if library is None:  # pragma: no cover - cascades delete the scan with its library
+                raise ScanError("library.not_found", "library deleted")
+            await self._refuse_concurrent(session, scan)
+            root, kind = Path(library.path), LibraryKind(library.kind)
+            media, images = await asyncio.to_thread(walk_library, root, kind)
+            rows = await session.execute(
+                select(
+                    MediaFile.id,
+                    MediaFile.path,
+                    MediaFile.size_bytes,
+                    MediaFile.mtime,
+                    MediaFile.missing_at,
+                ).where(MediaFile.library_id == library.id)
+            )
+            known = {
+                path: KnownFile(file_id, size, mtime, missing is not None)
+                for file_id, path, size, mtime, missing in rows
+            }
+            plan = plan_scan(media, images, known)
+            self.progress.files_total = len(media)
+            await self._save(session, started_at=utcnow(), error=None)
+            log.info(
+                "library.scan_started",
+                library=library.name,
+                files=len(media),
+                moves=len(plan.moves),
+                vanished=len(plan.vanished),
+            )
+            library_id = library.id
+        await self._notify()
+        return library_id, kind, root, plan
+
+    async def _refuse_concurrent(self, session: AsyncSession, scan: LibraryScan) -> None:
+        from datetime import timedelta
+
+        fresh_after = utcnow() - timedelta(seconds=STALE_SCAN_SECONDS)
+        other = await session.scalar(
+            select(LibraryScan.id).where(
+                LibraryScan.library_id == scan.library_id,
+                LibraryScan.id != scan.id,
+                LibraryScan.status == "running",
+                LibraryScan.updated_at > fresh_after,
+            )
+        )
+        if other is not None:
+            raise ScanBusy("library.scan_in_progress", f"scan {other} is still running")
+
+    async def _inspect(
+        self, kind: LibraryKind, files: list[DiskFile], need_probe: set[str]
+    ) -> tuple[dict[str, ProbeResult], dict[str, AudioTags]]:
+        """ffprobe and tag reads for a chunk, a few at a time (subprocesses, threads)."""
+        limit = asyncio.Semaphore(PROBE_CONCURRENCY)
+        probes: dict[str, ProbeResult] = {}
+        tags: dict[str, AudioTags] = {}
+
+        async def one(f: DiskFile) -> None:
+            async with limit:
+                key = str(f.path)
+                if key in need_probe:
+                    probes[key] = await probe_file(f.path, self.ffprobe)
+                if kind == LibraryKind.music:
+                    tags[key] = await asyncio.to_thread(read_tags, f.path)
+
+        await asyncio.gather(*(one(f) for f in files))
+        return probes, tags
+
+    async def _process_chunk(
+        self, resolver: ItemResolver, plan: ScanPlan, chunk: Sequence[DiskFile]
+    ) -> None:
+        reappeared: list[DiskFile] = []
+        work: list[DiskFile] = []
+        need_probe: set[str] = set()
+        for f in chunk:
+            key = str(f.path)
+            known = plan.known.get(key)
+            if known is not None and known.size == f.size and known.mtime == f.mtime:
+                if known.missing:
+                    reappeared.append(f)
+                continue  # unchanged: skipped without probing
+            work.append(f)
+            if key not in plan.moves:
+                need_probe.add(key)
+        probes, tags = await self._inspect(resolver.kind, work, need_probe)
+        now = utcnow()
+        async with session_scope() as session:
+            for f in reappeared:
+                file_id = plan.known[str(f.path)].id
+                await session.execute(
+                    update(MediaFile).where(MediaFile.id == file_id).values(missing_at=None)
+                )
+                model = _ITEM_MODELS[_KIND_ITEM[resolver.kind]]
+                await session.execute(
+                    update(model).where(model.file_id == file_id).values(missing_at=None)
+                )
+                self.progress.items_updated += 1
+            for f in work:
+                key = str(f.path)
+                file = await self._file_row(session, resolver.library_id, plan, f, probes, now)
+                result = await resolver.resolve(session, file, tags.get(key))
+                if result is None:
+                    continue
+                if result.created:
+                    self.progress.items_added += 1
+                else:
+                    self.progress.items_updated += 1
+            self.progress.files_done += len(chunk)
+            await self._save(session)
+        await self._notify()
+
+    async def _file_row(
+        self,
+        session: AsyncSession,
+        library_id: uuid.UUID,
+        plan: ScanPlan,
+        f: DiskFile,
+        probes: dict[str, ProbeResult],
+        now: datetime,
+    ) -> MediaFile:
+        key = str(f.path)
+        file: MediaFile | None = None
+        if key in plan.moves:
+            file = await session.get(MediaFile, plan.moves[key])
+            if file is not None:
+                file.path = key
+                file.missing_at = None
+                await session.flush()
+                return file
+        if key in plan.known:
+            file = await session.get(MediaFile, plan.known[key].id)
+        if file is None:
+            file = MediaFile(library_id=library_id, path=key, size_bytes=f.size, mtime=f.mtime)
+            session.add(file)
+        probe = probes.get(key) or ProbeResult()
+        file.size_bytes, file.mtime, file.missing_at = f.size, f.mtime, None
+        file.container, file.mime_type = probe.container, probe.mime_type
+        file.duration_ms, file.bitrate = probe.duration_ms, probe.bitrate
+        file.width, file.height = probe.width, probe.height
+        file.audio_codec, file.video_codec = probe.audio_codec, probe.video_codec
+        await session.flush()
+        return file
+
+    async def _finish(
+        self, library_id: uuid.UUID, kind: LibraryKind, root: Path, plan: ScanPlan
+    ) -> None:
+        now = utcnow()
+        item_type = _KIND_ITEM[kind]
+        model = _ITEM_MODELS[item_type]
+        async with session_scope() as session:
+            if plan.vanished:
+                await session.execute(
+                    update(MediaFile)
+                    .where(MediaFile.id.in_(plan.vanished), MediaFile.missing_at.is_(None))
+                    .values(missing_at=now)
+                )
+                gone = (
+                    await session.execute(
+                        update(model)
+                        .where(model.file_id.in_(plan.vanished), model.missing_at.is_(None))
+                        .values(missing_at=now)
+                        .returning(model.id)
+                    )
+                ).scalars()
+                for item_id in list(gone):
+                    self.progress.items_missing += 1
+                    await events.emit(
+                        session,
+                        events.LIBRARY_ITEM_REMOVED,
+                        media_type=str(item_type),
+                        media_id=str(item_id),
+                        library_id=str(library_id),
+                    )
+            if kind == LibraryKind.tv:
+                await _sync_series_presence(session, library_id, now)
+            owners = await build_owner_map(session, library_id, kind, root)
+            await sync_images(session, root, owners, plan.images)
+            self.progress.status = "done"
+            await self._save(session, finished_at=now)
+            library = await session.get(Library, library_id)
+            if library is not None:
+                library.last_scan_at = now
+        log.info("library.scan_done", scan=str(self.scan_id), **vars(self.progress))
+        await self._notify()
+
+    async def _fail(self, exc: Exception) -> None:
+        self.progress.status = "failed"
+        message = str(exc) or exc.__class__.__name__
+        log.warning("library.scan_failed", scan=str(self.scan_id), error=message)
+        try:
+            async with session_scope() as session:
+                await self._save(session, error=message[:2000], finished_at=utcnow())
+        except ScanError:
+            pass
+        await self._notify()
+
+
+async def _sync_series_presence(
+    session: AsyncSession, library_id: uuid.UUID, now: datetime
+) -> None:
+    """A series is missing when none of its episodes is present, and back when one is."""
+    present = exists().where(Episode.series_id == Series.id, Episode.missing_at.is_(None))
+    await session.execute(
+        update(Series)
+        .where(Series.library_id == library_id, Series.missing_at.is_(None), ~present)
+        .values(missing_at=now)
+    )
+    await session.execute(
+        update(Series)
+        .where(Series.library_id == library_id, Series.missing_at.is_not(None), present)
+        .values(missing_at=None)
+    )
+
+
+async def run_scan(
+    scan_id: uuid.UUID, ffprobe: str = "ffprobe", on_progress: ProgressCallback | None = None
+) -> ScanProgress:
+    """Run a scan created with ``service.create_scan`` to the end (progress saved per chunk)."""
+    return await LibraryScanner(
+        scan_id, ffprobe=ffprobe, chunk_size=CHUNK_SIZE, on_progress=on_progress
+    ).run()

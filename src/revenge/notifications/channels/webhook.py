@@ -1,0 +1,347 @@
+"""Webhooks: Standard Webhooks signing, payload templates, SSRF guard, auto-disable."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import ipaddress
+import json
+import secrets
+import socket
+import time
+import uuid
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx2 as httpx
+from jinja2 import TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from revenge.core.clock import utcnow
+from revenge.core.config import Settings
+from revenge.core.crypto import decrypt, encrypt
+from revenge.core.http import PermanentError, RetryableError, parse_retry_after
+from revenge.notifications.channels.base import (
+    DeliveryItem,
+    FollowUp,
+    NotSent,
+    Outcome,
+    Recipient,
+    SendResult,
+    TargetGone,
+)
+from revenge.notifications.models import NotificationChannel, NotificationDelivery
+from revenge.notifications.types import ChannelKind, NotificationType
+
+SECRET_PURPOSE = "notifications.webhook_secret"
+SECRET_PREFIX = "whsec_"
+MAX_PAYLOAD_BYTES = 64 * 1024
+# Payloads are JSON or text, not HTML; the sandbox keeps user templates from reaching Python.
+_sandbox = SandboxedEnvironment(autoescape=False)
+
+
+class UnsafeTarget(Exception):
+    """The webhook URL points somewhere the server must not call (SSRF guard)."""
+
+
+# --- secrets and signatures -----------------------------------------------------------------
+
+
+def new_secret() -> str:
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def seal_secret(settings: Settings, secret: str) -> str:
+    return encrypt(settings.secret, secret, purpose=SECRET_PURPOSE)
+
+
+def open_secret(settings: Settings, sealed: str) -> str:
+    return _open_secret(settings.secret, sealed)
+
+
+@lru_cache(maxsize=4096)
+def _open_secret(server_secret: str, sealed: str) -> str:
+    # Cached: key derivation per delivery would cost more than the HTTP call on a fan-out.
+    return decrypt(server_secret, sealed, purpose=SECRET_PURPOSE)
+
+
+def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
+    """``v1,<base64 HMAC-SHA256("{id}.{timestamp}.{body}")>`` keyed with the decoded secret."""
+    key = base64.b64decode(secret.removeprefix(SECRET_PREFIX))
+    signed = f"{msg_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+
+
+# --- SSRF guard --------------------------------------------------------------------------------
+
+
+def parse_allow_list(
+    raw: str,
+) -> tuple[list[ipaddress.IPv4Network | ipaddress.IPv6Network], set[str]]:
+    networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    hosts: set[str] = set()
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            hosts.add(part.lower())
+    return networks, hosts
+
+
+def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return _is_public(ip.ipv4_mapped)
+    return not (
+        ip.is_loopback
+        or ip.is_private
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+        or not ip.is_global
+    )
+
+
+async def check_url(url: str, allow_list: str) -> None:
+    """Refuse URLs that are not http(s) or that resolve to loopback, private, link-local,
+    multicast or reserved addresses, unless an admin allowed them (REVENGE_WEBHOOK_ALLOW_LIST).
+
+    Called when a webhook is saved and again before every send (DNS can change: rebinding).
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UnsafeTarget("only http and https URLs with a host are allowed")
+    if parts.username or parts.password:
+        raise UnsafeTarget("credentials in the URL are not allowed")
+    host = parts.hostname.lower()
+    networks, hosts = parse_allow_list(allow_list)
+    if host in hosts:
+        return
+    try:  # an address literal needs no resolver round trip
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    if literal is not None:
+        if _is_public(literal) or any(literal in net for net in networks):
+            return
+        raise UnsafeTarget(f"{host} is a non-public address")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise UnsafeTarget("invalid port") from exc
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise UnsafeTarget(f"host {host} does not resolve") from exc
+    for info in infos:
+        ip = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if _is_public(ip) or any(ip in net for net in networks):
+            continue
+        raise UnsafeTarget(f"{host} resolves to a non-public address ({ip})")
+
+
+# --- payloads ---------------------------------------------------------------------------------
+
+
+def template_variables(item: DeliveryItem) -> dict[str, Any]:
+    return {
+        "id": str(item.notification_id),
+        "type": item.type,
+        "category": item.category,
+        "title": item.title,
+        "message": item.message,
+        "data": item.data,
+        "created_at": item.created_at.isoformat(),
+        "user": item.recipient.username,
+        "locale": item.recipient.locale,
+    }
+
+
+def render_payload(template: str | None, item: DeliveryItem) -> tuple[bytes, str]:
+    """(body, content type). Without a template: the Standard Webhooks envelope."""
+    variables = template_variables(item)
+    if not template:
+        body = {
+            "type": f"notification.{item.type}",
+            "timestamp": variables["created_at"],
+            "data": variables,
+        }
+        return json.dumps(body, separators=(",", ":"), default=str).encode(), "application/json"
+    rendered = _sandbox.from_string(template).render(**variables).encode()
+    try:
+        json.loads(rendered)
+        return rendered, "application/json"
+    except ValueError:
+        return rendered, "text/plain; charset=utf-8"
+
+
+def validate_template(template: str) -> None:
+    """Raises ``TemplateError`` when the template cannot render."""
+    sample = {
+        "id": str(uuid.uuid4()),
+        "type": "test",
+        "category": "system",
+        "title": "t",
+        "message": "m",
+        "data": {},
+        "created_at": "2026-01-01T00:00:00+00:00",
+        "user": "u",
+        "locale": "en",
+    }
+    _sandbox.from_string(template).render(**sample)
+
+
+class WebhookChannel:
+    kind = ChannelKind.webhook
+    # With backoff_seconds(base 30 s, cap 6 h): retries spread over roughly a day.
+    max_attempts = 12
+    backoff_base = 30.0
+
+    def __init__(self, settings: Settings, http: httpx.AsyncClient | None = None) -> None:
+        self.settings = settings
+        self.http = http or httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.webhook.timeout_seconds, connect=5.0),
+            follow_redirects=False,
+            # httpcore scans its whole pool per request: a modest pool is faster than a big one.
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
+            headers={"User-Agent": "Revenge-Webhooks/0.8"},
+        )
+
+    async def targets(
+        self, session: AsyncSession, recipients: Sequence[Recipient]
+    ) -> dict[uuid.UUID, list[str]]:
+        rows = await session.execute(
+            select(NotificationChannel.user_id, NotificationChannel.id).where(
+                NotificationChannel.user_id.in_([r.id for r in recipients]),
+                NotificationChannel.channel_type == ChannelKind.webhook.value,
+                NotificationChannel.enabled.is_(True),
+            )
+        )
+        result: dict[uuid.UUID, list[str]] = {}
+        for user_id, channel_id in rows:
+            result.setdefault(user_id, []).append(str(channel_id))
+        return result
+
+    async def prepare(self, session: AsyncSession, items: Sequence[DeliveryItem]) -> None:
+        ids = {uuid.UUID(i.target_key) for i in items}
+        rows = await session.execute(
+            select(NotificationChannel).where(
+                NotificationChannel.id.in_(ids), NotificationChannel.enabled.is_(True)
+            )
+        )
+        channels = {str(c.id): c for c in rows.scalars()}
+        secrets_by_id: dict[str, str] = {}
+        for item in items:
+            channel = channels.get(item.target_key)
+            if channel is None:
+                continue
+            if item.target_key not in secrets_by_id:
+                secrets_by_id[item.target_key] = open_secret(
+                    self.settings, channel.config["secret_encrypted"]
+                )
+            item.target = {
+                "url": channel.config["url"],
+                "secret": secrets_by_id[item.target_key],
+                "template": channel.config.get("payload_template"),
+                "name": channel.name,
+            }
+
+    async def send(self, item: DeliveryItem) -> SendResult:
+        if item.target is None:
+            raise NotSent("webhook disabled or deleted")
+        url = item.target["url"]
+        try:
+            await check_url(url, self.settings.webhook.allow_list)
+        except UnsafeTarget as exc:
+            raise PermanentError(f"refused: {exc}") from exc
+        try:
+            body, content_type = render_payload(item.target["template"], item)
+        except TemplateError as exc:
+            raise PermanentError(f"payload template error: {exc}") from exc
+        if len(body) > MAX_PAYLOAD_BYTES:
+            raise PermanentError(f"payload larger than {MAX_PAYLOAD_BYTES} bytes")
+        # The id is stable across retries: receivers deduplicate on it.
+        msg_id = f"msg_{item.delivery_id.hex}"
+        timestamp = int(time.time())
+        headers = {
+            "content-type": content_type,
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign(item.target["secret"], msg_id, timestamp, body),
+        }
+        try:
+            response = await self.http.post(url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise RetryableError(f"unreachable: {type(exc).__name__}") from exc
+        if 200 <= response.status_code < 300:
+            return SendResult(response.status_code)
+        if response.status_code == 410:
+            raise TargetGone("endpoint answered 410 Gone", status_code=410)
+        # Any other answer is a failed attempt that is retried on the schedule (the
+        # receiver may be mid-deploy); the endpoint is disabled after too many in a row.
+        raise RetryableError(
+            f"HTTP {response.status_code}",
+            retry_after=parse_retry_after(response.headers.get("retry-after")),
+            status_code=response.status_code,
+        )
+
+    async def after(self, session: AsyncSession, outcomes: Sequence[Outcome]) -> list[FollowUp]:
+        """Track consecutive failures per endpoint; disable it (and tell its owner) when the
+        limit is reached or it answered 410."""
+        by_channel: dict[str, list[Outcome]] = {}
+        for outcome in outcomes:
+            if outcome.item.target is not None and outcome.status != "skipped":
+                by_channel.setdefault(outcome.item.target_key, []).append(outcome)
+        follow_ups: list[FollowUp] = []
+        limit = self.settings.webhook.max_failures_before_disable
+        now = utcnow()
+        for channel_key, results in by_channel.items():
+            channel = await session.get(NotificationChannel, uuid.UUID(channel_key))
+            if channel is None or not channel.enabled:
+                continue
+            failures = [o for o in results if o.status != "sent"]
+            if len(failures) < len(results):
+                channel.last_success_at = now
+                channel.consecutive_failures = 0
+            if failures:
+                channel.consecutive_failures += len(failures)
+                channel.last_failure_at = now
+            gone = any(o.target_gone for o in results)
+            if gone or channel.consecutive_failures >= limit:
+                reason = failures[-1].error or "failed"
+                channel.enabled = False
+                channel.disabled_reason = reason
+                # The endpoint's other waiting deliveries will not be tried any more.
+                await session.execute(
+                    update(NotificationDelivery)
+                    .where(
+                        NotificationDelivery.channel == ChannelKind.webhook.value,
+                        NotificationDelivery.target_key == channel_key,
+                        NotificationDelivery.status == "pending",
+                    )
+                    .values(status="failed", last_error="webhook disabled: " + reason)
+                )
+                follow_ups.append(
+                    (
+                        channel.user_id,
+                        NotificationType.webhook_disabled,
+                        {
+                            "name": channel.name,
+                            "failures": channel.consecutive_failures,
+                            "reason": reason,
+                            "channel_id": channel_key,
+                        },
+                    )
+                )
+        return follow_ups
+
+    async def aclose(self) -> None:
+        await self.http.aclose()

@@ -1,0 +1,71 @@
+"""New content: a season added at once is one notification per user, not one per episode."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from revenge.core import events
+from revenge.core.db import session_scope
+from revenge.library.models import Episode, Season
+from revenge.notifications.models import Notification
+from tests.factories import make_episode, make_movie
+
+
+async def _emit(media_type: str, media_id, library_id=None) -> None:
+    async with session_scope() as s:
+        await events.emit(
+            s,
+            events.LIBRARY_ITEM_ADDED,
+            media_type=media_type,
+            media_id=str(media_id),
+            library_id=str(library_id) if library_id else None,
+        )
+
+
+async def test_season_of_ten_episodes_is_one_notification_per_user(
+    client, make_user, jobs, session
+):
+    _alice, alice_headers = await make_user(locale="de")
+    bob, bob_headers = await make_user()
+    await client.patch(
+        "/api/v1/users/me/notification-preferences",
+        headers=bob_headers,
+        json={
+            "preferences": [{"notification_type": "new_content", "in_app": False, "webhook": False}]
+        },
+    )
+    first = await make_episode("Dark", 1, 1)
+    season_id = first.season_id
+    episodes = [first]
+    for number in range(2, 11):
+        episode = Episode(
+            series_id=first.series_id,
+            season_id=season_id,
+            season_number=1,
+            episode_number=number,
+            duration_ms=1000,
+        )
+        session.add(episode)
+        episodes.append(episode)
+    await session.flush()
+    assert (await session.get(Season, season_id)) is not None
+    movie = await make_movie("Heat")
+    for episode in episodes:
+        await _emit("episode", episode.id)
+    await _emit("movie", movie.id)
+
+    # Ten events, one flush job (the queueing lock coalesces them).
+    assert len(await jobs.pending("notifications.new_content")) == 11
+    await jobs.run("notifications.new_content")
+    assert len(await jobs.pending("notifications.new_content_flush")) == 1
+    await jobs.run("notifications.new_content_flush")
+
+    inbox = (await client.get("/api/v1/users/me/notifications", headers=alice_headers)).json()
+    titles = sorted(n["title"] for n in inbox["items"])
+    assert titles == ["10 neue Folgen von Dark", "Neu: Heat"]
+    series_note = next(n for n in inbox["items"] if n["data"]["kind"] == "episode")
+    assert series_note["data"]["count"] == 10 and len(series_note["data"]["items"]) == 10
+    assert "Dark S01E01" in series_note["data"]["items"]
+    # Bob switched new content off: nothing stored for him.
+    bobs = await session.scalars(select(Notification).where(Notification.user_id == bob.id))
+    assert bobs.all() == []
