@@ -3,7 +3,10 @@ everybody hears about it in-app and by email (real SMTP), in their own language.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -148,3 +151,59 @@ async def test_a_withdrawn_me_too_hears_nothing(client, make_user, session):
     await client.delete(f"/api/v1/requests/{request_id}", headers=bruno_h)
     await client.post(f"/api/v1/admin/requests/{request_id}/approve", headers=admin)
     assert await inbox(session, bruno.id) == []
+
+
+@pytest.fixture(scope="module")
+def heat_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("heat") / "Heat (1995).mkv"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=32x24:rate=5:duration=1",
+         "-c:v", "mpeg4", str(path)],
+        check=True,
+        timeout=60,
+    )  # fmt: skip
+    return path
+
+
+async def scan(client, jobs, admin, library_id: str) -> None:
+    started = await client.post(f"/api/v1/admin/libraries/{library_id}/scan", headers=admin)
+    assert started.status_code == 202, started.text
+    await jobs.run("library.scan")
+    await jobs.run()  # the events the scan emitted, and what they defer
+
+
+async def test_a_real_library_scan_settles_the_request_both_ways(
+    client, make_user, jobs, heat_file, tmp_path, session
+):
+    alice, alice_h = await make_user()
+    _, admin = await make_user(is_admin=True)
+    request_id = (
+        await ask(client, alice_h, media_type="movie", external_id="949", title="Heat")
+    ).json()["id"]
+    await client.post(f"/api/v1/admin/requests/{request_id}/approve", headers=admin)
+    root = tmp_path / "movies"
+    folder = root / "Heat (1995) [tmdbid-949]"
+    folder.mkdir(parents=True)
+    shutil.copyfile(heat_file, folder / "Heat (1995).mkv")
+    created = await client.post(
+        "/api/v1/admin/libraries",
+        json={"name": "Films", "kind": "movies", "path": str(root)},
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    library_id = created.json()["id"]
+
+    await scan(client, jobs, admin, library_id)
+    body = (await client.get(f"/api/v1/requests/{request_id}", headers=alice_h)).json()
+    assert body["status"] == "available"
+    assert body["library_item"]["media_type"] == "movie"
+    # (new_content is the notifications feature's own "something new arrived" message.)
+    assert [n.type for n in await inbox(session, alice.id) if n.type != "new_content"] == [
+        "request_approved",
+        "request_available",
+    ]
+
+    (folder / "Heat (1995).mkv").unlink()
+    await scan(client, jobs, admin, library_id)
+    body = (await client.get(f"/api/v1/requests/{request_id}", headers=alice_h)).json()
+    assert (body["status"], body["status_reason"]) == ("approved", "item_removed")
