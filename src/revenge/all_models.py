@@ -15,6 +15,11 @@ from revenge.analytics.models import (
     UserTops,
     UserTotals,
 )
+from revenge.content_requests.models import (
+    ContentRequest,
+    ContentRequestInterest,
+    RequestUserSettings,
+)
 from revenge.core.ratelimit import RateLimitBucket
 from revenge.fingerprints.models import (
     DuplicateGroup,
@@ -56,6 +61,8 @@ __all__ = [
     "ApiKey",
     "Artist",
     "AuthSession",
+    "ContentRequest",
+    "ContentRequestInterest",
     "DailyClients",
     "DailyHours",
     "DailyTotals",
@@ -89,6 +96,7 @@ __all__ = [
     "PushDevice",
     "Ranking",
     "RateLimitBucket",
+    "RequestUserSettings",
     "Season",
     "Series",
     "Track",

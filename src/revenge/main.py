@@ -15,6 +15,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from revenge import worker  # noqa: F401  (registers every job and event subscriber)
 from revenge.analytics.api import router as analytics_router
+from revenge.content_requests.api import router as content_requests_router
 from revenge.core import deps
 from revenge.core.config import Settings, get_settings
 from revenge.core.db import (
@@ -58,6 +59,7 @@ FEATURE_ROUTERS = [
     library_read_router,
     share_links_router,
     fingerprints_router,
+    content_requests_router,
 ]
 
 
