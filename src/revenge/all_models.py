@@ -15,6 +15,14 @@ from revenge.library.models import (
     Track,
 )
 from revenge.playback.models import PlayEvent, PlaySession
+from revenge.scrobbling.models import (
+    ScrobbleAuthState,
+    ScrobbleConnection,
+    ScrobbleHistoryImport,
+    ScrobbleQueueItem,
+    ScrobbleRating,
+    ScrobbleWatchlistItem,
+)
 from revenge.users.models import ApiKey, AuthSession, User
 
 __all__ = [
@@ -31,6 +39,12 @@ __all__ = [
     "PlayEvent",
     "PlaySession",
     "RateLimitBucket",
+    "ScrobbleAuthState",
+    "ScrobbleConnection",
+    "ScrobbleHistoryImport",
+    "ScrobbleQueueItem",
+    "ScrobbleRating",
+    "ScrobbleWatchlistItem",
     "Season",
     "Series",
     "Track",

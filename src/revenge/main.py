@@ -24,6 +24,7 @@ from revenge.core.middleware import RequestContextMiddleware
 from revenge.core.migrate import upgrade
 from revenge.i18n.api import router as i18n_router
 from revenge.playback.api import router as playback_router
+from revenge.scrobbling.api import router as scrobbling_router
 from revenge.system.api import ops_router
 from revenge.system.api import router as system_router
 from revenge.users import service as users_service
@@ -37,6 +38,7 @@ API_PREFIX = "/api/v1"
 FEATURE_ROUTERS = [
     users_router,
     playback_router,
+    scrobbling_router,
     i18n_router,
     system_router,
 ]

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from revenge.core.jobs import job_app
 from revenge.playback import jobs as playback_jobs
+from revenge.scrobbling import jobs as scrobbling_jobs
 from revenge.system import jobs as system_jobs
 
 FEATURE_JOB_MODULES = [
     playback_jobs,
+    scrobbling_jobs,
     system_jobs,
 ]
 

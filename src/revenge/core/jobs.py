@@ -69,6 +69,10 @@ async def defer(
     # transaction by running the insert in a savepoint.
     try:
         async with session.begin_nested():
+            # The SAVEPOINT is emitted only when the nested transaction touches the
+            # connection; without this the insert runs outside it and a conflict aborts
+            # the caller's whole transaction.
+            await session.connection()
             return await task.configure(**options).defer_async(**kwargs)
     except AlreadyEnqueued:
         return None

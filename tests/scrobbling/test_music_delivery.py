@@ -1,0 +1,133 @@
+"""Playback events through the API → queue → Last.fm and ListenBrainz fakes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from revenge.scrobbling.models import ScrobbleQueueItem
+from tests.factories import make_movie, make_track
+from tests.scrobbling.conftest import API, Player, connect_lastfm, connect_listenbrainz
+
+
+async def test_counted_track_play_reaches_lastfm_and_listenbrainz_exactly_once(
+    client, make_user, jobs, lastfm, listenbrainz, session
+):
+    _, headers = await make_user()
+    await connect_lastfm(client, headers, lastfm, "rj")
+    await connect_listenbrainz(client, headers, listenbrainz, "rj-lb")
+    track = await make_track(
+        "Teardrop",
+        "Massive Attack",
+        duration_ms=330_000,
+        musicbrainz_recording_id="3e8e4b3c-91c4-4f47-9b1e-1a7e3f1c0b6d",
+    )
+    player = Player(client, headers)
+    _, started_at = await player.play(track, "track", 200_000)  # > 50 % of 330 s
+    await jobs.run()
+
+    # Now playing at start, then one scrobble stamped with the play's start.
+    assert [n["track"] for n in lastfm.now_playing] == ["Teardrop"]
+    assert lastfm.accepted("rj") == [
+        {
+            "user": "rj",
+            "artist": "Massive Attack",
+            "track": "Teardrop",
+            "timestamp": int(started_at.timestamp()),
+            "album": "Mezzanine",
+            "albumArtist": "Massive Attack",
+            "mbid": "3e8e4b3c-91c4-4f47-9b1e-1a7e3f1c0b6d",
+            "duration": "330",
+        }
+    ]
+    [listen] = listenbrainz.accepted("rj-lb")
+    assert listen["listen_type"] == "single"
+    assert listen["listened_at"] == int(started_at.timestamp())
+    info = listen["track_metadata"]["additional_info"]
+    assert info["recording_mbid"] == "3e8e4b3c-91c4-4f47-9b1e-1a7e3f1c0b6d"
+    assert info["duration_ms"] == 330_000
+    assert [p["track_metadata"]["track_name"] for p in listenbrainz.playing_now] == ["Teardrop"]
+
+    # Running the jobs again sends nothing twice.
+    await jobs.run()
+    assert len(lastfm.accepted("rj")) == 1 and len(listenbrainz.accepted("rj-lb")) == 1
+    queue = (await client.get(f"{API}/queue?status=sent", headers=headers)).json()
+    assert queue["total"] == 4  # now playing + scrobble, per provider
+    assert {i["title"] for i in queue["items"]} == {"Teardrop"}
+
+
+async def test_short_play_sends_now_playing_but_no_scrobble(client, make_user, jobs, lastfm):
+    _, headers = await make_user()
+    await connect_lastfm(client, headers, lastfm, "shorty")
+    track = await make_track(duration_ms=300_000)
+    await Player(client, headers).play(track, "track", 60_000)  # 20 %, under 4 minutes
+    await jobs.run()
+    assert len(lastfm.now_playing) == 1
+    assert lastfm.accepted("shorty") == []
+
+
+async def test_movies_are_never_queued_for_music_providers(
+    client, make_user, jobs, lastfm, listenbrainz, session
+):
+    user, headers = await make_user()
+    await connect_lastfm(client, headers, lastfm, "cinephile")
+    movie = await make_movie(duration_ms=60 * 60 * 1000)
+    await Player(client, headers).play(movie, "movie", 55 * 60 * 1000)
+    await jobs.run()
+    rows = (
+        (
+            await session.execute(
+                select(ScrobbleQueueItem).where(ScrobbleQueueItem.user_id == user.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    assert rows == []
+    assert lastfm.requests.count("track.scrobble") == 0
+
+
+async def test_music_toggle_off_stops_queueing(client, make_user, jobs, lastfm):
+    _, headers = await make_user()
+    await connect_lastfm(client, headers, lastfm, "quiet")
+    patched = await client.patch(
+        f"{API}/lastfm/settings", json={"scrobble_music": False}, headers=headers
+    )
+    assert patched.status_code == 200 and patched.json()["scrobble_music"] is False
+    await Player(client, headers).play(await make_track(duration_ms=200_000), "track", 200_000)
+    await jobs.run()
+    assert lastfm.now_playing == [] and lastfm.accepted("quiet") == []
+
+
+async def test_backlog_goes_out_in_batches_of_50_and_listenbrainz_imports(
+    client, make_user, jobs, lastfm, listenbrainz, clock_at
+):
+    _, headers = await make_user()
+    await connect_lastfm(client, headers, lastfm, "binge")
+    await connect_listenbrainz(client, headers, listenbrainz, "binge-lb")
+    lastfm.failures.set("500")  # down while the plays happen
+    listenbrainz.failures.set("503")
+    from datetime import UTC, datetime
+
+    player = Player(client, headers, start=datetime.now(UTC) - timedelta(hours=12))
+    starts = []
+    for i in range(55):
+        track = await make_track(f"Song {i}", duration_ms=100_000)
+        _, started = await player.play(track, "track", 100_000, gap_ms=1000)
+        starts.append(int(started.timestamp()))
+    await jobs.run()
+    assert lastfm.accepted("binge") == [] and listenbrainz.accepted("binge-lb") == []
+
+    lastfm.failures.set(None)
+    listenbrainz.failures.set(None)
+    clock_at(datetime.now(UTC) + timedelta(hours=1))  # the backoff has passed
+    from revenge.scrobbling import jobs as scrobbling_jobs
+
+    await scrobbling_jobs.sweep_scrobble_queue(0)
+    await jobs.run()
+    # Everything, in play order, once; Last.fm in requests of at most 50.
+    assert [s["timestamp"] for s in lastfm.accepted("binge")] == starts
+    assert lastfm.scrobble_requests >= 2  # 55 scrobbles: at least 50 + 5 after recovery
+    assert [entry["listened_at"] for entry in listenbrainz.accepted("binge-lb")] == starts
+    assert ("import", 55) in listenbrainz.submissions
