@@ -123,3 +123,50 @@ class Player:
         stopped = await self.event(media, media_type, "stop", played_ms, session["session_id"])
         self.now += timedelta(milliseconds=gap_ms)
         return stopped, started_at
+
+
+async def queue_tracks(
+    user_id, provider: str, count: int, *, start: datetime | None = None, artist: str = "Portishead"
+) -> list[int]:
+    """Queue ``count`` finished track plays for one provider (as the playback jobs would);
+    returns their play-start timestamps in order."""
+    import uuid
+
+    from revenge.core import clock
+    from revenge.core.db import session_scope
+    from revenge.library.snapshots import ItemSnapshot
+    from revenge.scrobbling import repository
+
+    start = start or datetime.now(UTC) - timedelta(hours=6)
+    rows, stamps = [], []
+    for i in range(count):
+        media_id = uuid.uuid4()
+        at = start + timedelta(seconds=100 * i)
+        snapshot = ItemSnapshot(
+            media_type="track",
+            media_id=str(media_id),
+            title=f"Song {i}",
+            artist=artist,
+            album="Dummy",
+            duration_ms=200_000,
+        )
+        rows.append(
+            {
+                "id": uuid.uuid4(),
+                "user_id": user_id,
+                "provider": provider,
+                "media_type": "track",
+                "media_id": media_id,
+                "action": "scrobble",
+                "timestamp": at,
+                "play_started_at": at,
+                "idempotency_key": f"track:{media_id}:{int(at.timestamp() * 1000)}:scrobble",
+                "payload": snapshot.to_json(),
+                "status": "pending",
+                "next_attempt_at": clock.utcnow(),
+            }
+        )
+        stamps.append(int(at.timestamp()))
+    async with session_scope() as session:
+        await repository.insert_queue_items(session, rows)
+    return stamps

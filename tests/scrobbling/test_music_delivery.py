@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from revenge.scrobbling.jobs import process_scrobbles, sweep_scrobble_queue
 from revenge.scrobbling.models import ScrobbleQueueItem
 from tests.factories import make_movie, make_track
-from tests.scrobbling.conftest import API, Player, connect_lastfm, connect_listenbrainz
+from tests.scrobbling.conftest import (
+    API,
+    Player,
+    connect_lastfm,
+    connect_listenbrainz,
+    queue_tracks,
+)
 
 
 async def test_counted_track_play_reaches_lastfm_and_listenbrainz_exactly_once(
@@ -100,34 +107,37 @@ async def test_music_toggle_off_stops_queueing(client, make_user, jobs, lastfm):
     assert lastfm.now_playing == [] and lastfm.accepted("quiet") == []
 
 
-async def test_backlog_goes_out_in_batches_of_50_and_listenbrainz_imports(
-    client, make_user, jobs, lastfm, listenbrainz, clock_at
+async def test_provider_down_then_everything_delivered_in_order_once(
+    client, make_user, jobs, lastfm, listenbrainz, clock_at, session
 ):
-    _, headers = await make_user()
+    user, headers = await make_user()
     await connect_lastfm(client, headers, lastfm, "binge")
     await connect_listenbrainz(client, headers, listenbrainz, "binge-lb")
-    lastfm.failures.set("500")  # down while the plays happen
+    lastfm.failures.set("500")
     listenbrainz.failures.set("503")
-    from datetime import UTC, datetime
-
-    player = Player(client, headers, start=datetime.now(UTC) - timedelta(hours=12))
-    starts = []
-    for i in range(55):
-        track = await make_track(f"Song {i}", duration_ms=100_000)
-        _, started = await player.play(track, "track", 100_000, gap_ms=1000)
-        starts.append(int(started.timestamp()))
-    await jobs.run()
+    lastfm_starts = await queue_tracks(user.id, "lastfm", 120)
+    lb_starts = await queue_tracks(user.id, "listenbrainz", 120)
+    for provider in ("lastfm", "listenbrainz"):
+        await process_scrobbles(str(user.id), provider)
     assert lastfm.accepted("binge") == [] and listenbrainz.accepted("binge-lb") == []
+    waiting = (await client.get(f"{API}/queue?status=pending&limit=500", headers=headers)).json()
+    assert waiting["total"] == 240
+    # Only the head batch was tried; it waits with a reason, the rest keeps its place.
+    assert {i["last_error"] for i in waiting["items"] if i["retry_count"]} == {
+        "Last.fm: HTTP 500",
+        "ListenBrainz: HTTP 503",
+    }
+    # Still inside the backoff: the sweep finds nothing due, nothing is sent.
+    assert await sweep_scrobble_queue(0) == 0
 
     lastfm.failures.set(None)
     listenbrainz.failures.set(None)
-    clock_at(datetime.now(UTC) + timedelta(hours=1))  # the backoff has passed
-    from revenge.scrobbling import jobs as scrobbling_jobs
-
-    await scrobbling_jobs.sweep_scrobble_queue(0)
-    await jobs.run()
-    # Everything, in play order, once; Last.fm in requests of at most 50.
-    assert [s["timestamp"] for s in lastfm.accepted("binge")] == starts
-    assert lastfm.scrobble_requests >= 2  # 55 scrobbles: at least 50 + 5 after recovery
-    assert [entry["listened_at"] for entry in listenbrainz.accepted("binge-lb")] == starts
-    assert ("import", 55) in listenbrainz.submissions
+    clock_at(datetime.now(UTC) + timedelta(hours=2))  # the backoff has passed
+    assert await sweep_scrobble_queue(0) == 2
+    await jobs.run("scrobbling.process")
+    assert [s["timestamp"] for s in lastfm.accepted("binge")] == lastfm_starts
+    assert lastfm.requests.count("track.scrobble") == 1 + 3  # the failed try, then 50+50+20
+    assert [e["listened_at"] for e in listenbrainz.accepted("binge-lb")] == lb_starts
+    assert ("import", 120) in listenbrainz.submissions
+    left = (await client.get(f"{API}/queue?status=pending", headers=headers)).json()
+    assert left["total"] == 0

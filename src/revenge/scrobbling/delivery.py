@@ -141,14 +141,17 @@ async def _apply(
             cap=policy.backoff_cap_seconds,
             retry_after=retry_outcome.retry_after,
         )
+        until = now + timedelta(seconds=delay)
         await repo.postpone(
             session,
             retry,
-            next_attempt_at=now + timedelta(seconds=delay),
+            next_attempt_at=until,
             max_attempts=policy.max_attempts,
             reason=retry_outcome.reason,
             status_code=retry_outcome.status_code,
         )
+        first = batch[0]
+        await repo.hold_queue(session, first.user_id, first.provider, until)
         report.postponed += len(retry)
         report.reasons.append(retry_outcome.reason or "")
     return retry_outcome

@@ -248,3 +248,19 @@ async def last_sent(
             .limit(1)
         )
     ).scalar_one_or_none()
+
+
+async def hold_queue(
+    session: AsyncSession, user_id: uuid.UUID, provider: str, until: datetime
+) -> None:
+    """Everything behind a waiting item waits too (order is kept; the sweep stays quiet)."""
+    await session.execute(
+        update(ScrobbleQueueItem)
+        .where(
+            ScrobbleQueueItem.user_id == user_id,
+            ScrobbleQueueItem.provider == provider,
+            ScrobbleQueueItem.status == "pending",
+            ScrobbleQueueItem.next_attempt_at < until,
+        )
+        .values(next_attempt_at=until)
+    )

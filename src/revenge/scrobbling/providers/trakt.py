@@ -7,12 +7,11 @@ per user, which the queue honours through ``write_interval_seconds``.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qsl
 
 import httpx2 as httpx
+from authlib.common.urls import url_decode
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 from revenge.core.config import TraktSettings
@@ -57,11 +56,40 @@ def _parse_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def _json_body(url: str, headers: dict[str, str], body: str) -> tuple[str, dict[str, str], str]:
-    """Trakt's token endpoint takes JSON, authlib sends a form: re-encode it."""
-    fields = dict(parse_qsl(body))
-    headers["Content-Type"] = "application/json"
-    return url, headers, json.dumps(fields)
+class TraktOAuthClient(AsyncOAuth2Client):  # type: ignore[misc]
+    """authlib's client, but token requests go as JSON with the client credentials in the
+    body, as Trakt's /oauth/token expects (authlib only sends forms)."""
+
+    def _json_fields(self, body: str) -> dict[str, Any]:
+        fields: dict[str, Any] = dict(url_decode(body))
+        fields["client_id"] = self.client_id
+        fields["client_secret"] = self.client_secret
+        fields.setdefault("redirect_uri", self.redirect_uri)  # Trakt wants it on refresh too
+        return fields
+
+    async def _fetch_token(  # type: ignore[override]
+        self,
+        url: str,
+        body: str = "",
+        headers: Any = None,
+        auth: Any = None,
+        method: str = "POST",
+        **kwargs: Any,
+    ) -> Any:
+        response = await self.post(url, json=self._json_fields(body), auth=None, **kwargs)
+        return self.parse_response_token(response)
+
+    async def _refresh_token(  # type: ignore[override]
+        self,
+        url: str,
+        refresh_token: str | None = None,
+        body: str = "",
+        headers: Any = None,
+        auth: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        response = await self.post(url, json=self._json_fields(body), auth=None, **kwargs)
+        return self.parse_response_token(response)
 
 
 def _credentials(token: dict[str, Any]) -> Credentials:
@@ -107,26 +135,12 @@ class TraktProvider:
         return client
 
     def _oauth(self, redirect_uri: str) -> AsyncOAuth2Client:
-        oauth = AsyncOAuth2Client(
+        return TraktOAuthClient(
             client_id=self.settings.client_id,
             client_secret=self._secret,
             redirect_uri=redirect_uri,
-            token_endpoint_auth_method="client_secret_post",  # noqa: S106
             timeout=10.0,
         )
-        oauth.register_compliance_hook("access_token_request", _json_body)
-        oauth.register_compliance_hook("refresh_token_request", self._refresh_body(redirect_uri))
-        return oauth
-
-    @staticmethod
-    def _refresh_body(redirect_uri: str) -> Any:
-        def hook(url: str, headers: dict[str, str], body: str) -> tuple[str, dict[str, str], str]:
-            url, headers, encoded = _json_body(url, headers, body)
-            fields = json.loads(encoded)
-            fields["redirect_uri"] = redirect_uri  # Trakt wants it on refresh too
-            return url, headers, json.dumps(fields)
-
-        return hook
 
     # --- planning ----------------------------------------------------------------------
     def plan(self, facts: PlayFacts) -> list[PlannedAction]:
