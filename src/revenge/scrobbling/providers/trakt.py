@@ -56,7 +56,7 @@ def _parse_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-class TraktOAuthClient(AsyncOAuth2Client):  # type: ignore[misc]
+class TraktOAuthClient(AsyncOAuth2Client):
     """authlib's client, but token requests go as JSON with the client credentials in the
     body, as Trakt's /oauth/token expects (authlib only sends forms)."""
 
@@ -67,7 +67,7 @@ class TraktOAuthClient(AsyncOAuth2Client):  # type: ignore[misc]
         fields.setdefault("redirect_uri", self.redirect_uri)  # Trakt wants it on refresh too
         return fields
 
-    async def _fetch_token(  # type: ignore[override]
+    async def _fetch_token(
         self,
         url: str,
         body: str = "",
@@ -79,7 +79,7 @@ class TraktOAuthClient(AsyncOAuth2Client):  # type: ignore[misc]
         response = await self.post(url, json=self._json_fields(body), auth=None, **kwargs)
         return self.parse_response_token(response)
 
-    async def _refresh_token(  # type: ignore[override]
+    async def _refresh_token(
         self,
         url: str,
         refresh_token: str | None = None,
