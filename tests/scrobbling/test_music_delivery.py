@@ -141,3 +141,46 @@ async def test_provider_down_then_everything_delivered_in_order_once(
     assert ("import", 120) in listenbrainz.submissions
     left = (await client.get(f"{API}/queue?status=pending", headers=headers)).json()
     assert left["total"] == 0
+
+
+async def test_listenbrainz_rate_limit_headers_are_honoured(
+    client, make_user, listenbrainz, clock_at
+):
+    user, headers = await make_user()
+    await connect_listenbrainz(client, headers, listenbrainz, "polite")
+    listenbrainz.rate_limit, listenbrainz.window_seconds = 1, 60
+    await queue_tracks(user.id, "listenbrainz", 1)
+    assert (await process_scrobbles(str(user.id), "listenbrainz"))["sent"] == 1
+    # The window is used up (X-RateLimit-Remaining: 0): the next play waits instead of
+    # running into a 429.
+    await queue_tracks(user.id, "listenbrainz", 1, start=datetime.now(UTC) - timedelta(hours=1))
+    report = await process_scrobbles(str(user.id), "listenbrainz")
+    assert report["stopped_because"] == "rate_limited" and report["sent"] == 0
+    assert listenbrainz.submissions == [("single", 1)]
+    listenbrainz.rate_limit = None
+    clock_at(datetime.now(UTC) + timedelta(minutes=2))
+    assert (await process_scrobbles(str(user.id), "listenbrainz"))["sent"] == 1
+
+
+async def test_one_invalid_listen_does_not_sink_the_import_batch(
+    client, make_user, listenbrainz, session
+):
+    from sqlalchemy import text
+
+    user, headers = await make_user()
+    await connect_listenbrainz(client, headers, listenbrainz, "picky")
+    starts = await queue_tracks(user.id, "listenbrainz", 5)
+    await session.execute(
+        text(
+            "UPDATE shared.scrobble_queue SET payload = jsonb_set(payload, "
+            "'{musicbrainz_recording_id}', '\"not-a-uuid\"') "
+            "WHERE user_id = :u AND payload->>'title' = 'Song 2'"
+        ),
+        {"u": user.id},
+    )
+    report = await process_scrobbles(str(user.id), "listenbrainz")
+    assert (report["sent"], report["failed"]) == (4, 1)
+    [failed] = (await client.get(f"{API}/queue?status=failed", headers=headers)).json()["items"]
+    assert failed["title"] == "Song 2"
+    assert failed["last_error"] == "ListenBrainz: recording_mbid MBID format invalid."
+    assert [e["listened_at"] for e in listenbrainz.accepted("picky")] == starts[:2] + starts[3:]

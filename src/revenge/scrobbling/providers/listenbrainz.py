@@ -214,7 +214,9 @@ class ListenBrainzProvider:
                 run.append(items[index + len(run)])
             for batch in import_batches(run) if len(run) > 1 else [run]:
                 try:
-                    outcomes.extend(await self._send_listens(http, token, batch))
+                    sent, waited = await self._send_listens(http, token, batch)
+                    outcomes.extend(sent)
+                    pause = waited or pause
                 except RetryableError as exc:
                     return DeliveryResult(outcomes + retry_rest(items, len(outcomes), exc), pause)
                 index += len(batch)
@@ -222,23 +224,24 @@ class ListenBrainzProvider:
 
     async def _send_listens(
         self, http: httpx.AsyncClient, token: str, batch: list[Outbound]
-    ) -> list[Outcome]:
+    ) -> tuple[list[Outcome], float | None]:
         listen_type = "single" if len(batch) == 1 else "import"
         try:
-            await self._submit(http, token, listen_type, [listen_json(i) for i in batch])
-        except ReconnectRequired:
-            raise
-        except RetryableError:
+            pause = await self._submit(http, token, listen_type, [listen_json(i) for i in batch])
+        except (ReconnectRequired, RetryableError):
             raise
         except PermanentError as exc:
             if len(batch) == 1:
-                return [Outcome("failed", exc.reason, exc.status_code)]
+                return [Outcome("failed", exc.reason, exc.status_code)], None
             # One bad listen rejects the whole import: find it by sending them one by one.
             outcomes: list[Outcome] = []
+            pause = None
             for item in batch:
-                outcomes.extend(await self._send_listens(http, token, [item]))
-            return outcomes
-        return [Outcome("sent") for _ in batch]
+                sent, waited = await self._send_listens(http, token, [item])
+                outcomes.extend(sent)
+                pause = waited or pause
+            return outcomes, pause
+        return [Outcome("sent") for _ in batch], pause
 
     # --- reading -------------------------------------------------------------------------
     async def sync_page(
