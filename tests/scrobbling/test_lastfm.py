@@ -120,6 +120,13 @@ async def test_invalid_session_marks_connection_for_reconnect_and_keeps_the_play
     assert "Invalid session key" in status["status_reason"]
     assert status["status_message"].startswith("Last.fm muss neu verbunden werden")
     assert status["pending"] == 3  # nothing lost
+    # The user is told, once, in their language.
+    inbox = (await client.get("/api/v1/users/me/notifications", headers=headers)).json()
+    reconnect = [n for n in inbox["items"] if n["type"] == "scrobble_reconnect"]
+    assert [n["title"] for n in reconnect] == ["Last.fm neu verbinden"]
+    assert (await process_scrobbles(str(user.id), "lastfm"))["stopped_because"] == "needs_reconnect"
+    inbox = (await client.get("/api/v1/users/me/notifications", headers=headers)).json()
+    assert len([n for n in inbox["items"] if n["type"] == "scrobble_reconnect"]) == 1
 
     await connect_lastfm(client, headers, lastfm, "gone")  # the user reconnects
     assert (await process_scrobbles(str(user.id), "lastfm"))["sent"] == 3

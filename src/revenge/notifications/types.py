@@ -25,6 +25,7 @@ class NotificationType(StrEnum):
     request_available = "request_available"
     system = "system"
     webhook_disabled = "webhook_disabled"
+    scrobble_reconnect = "scrobble_reconnect"
     test = "test"
 
 
@@ -51,6 +52,10 @@ NOTIFICATION_TYPES: dict[NotificationType, TypeDefaults] = {
     NotificationType.system: TypeDefaults("system", True, True, False, False),
     NotificationType.webhook_disabled: TypeDefaults(
         "system", True, False, False, False, configurable=False
+    ),
+    # A scrobbling service stopped accepting our session: plays wait until the user reconnects.
+    NotificationType.scrobble_reconnect: TypeDefaults(
+        "system", True, True, False, False, configurable=False
     ),
     # Sent by "test this channel": preferences do not apply, the chosen channel is used.
     NotificationType.test: TypeDefaults("system", False, False, False, False, configurable=False),

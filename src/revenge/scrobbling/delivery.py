@@ -216,12 +216,12 @@ async def deliver_pending_scrobbles(
                             [_outbound(i) for i in live],
                         )
                     except ReconnectRequired as exc:
-                        mark_needs_reconnect(connection, exc.reason)
+                        await mark_needs_reconnect(session, connection, exc.reason)
                         report.stopped_because = "needs_reconnect"
                         return report
                     except crypto.DecryptionError:
-                        mark_needs_reconnect(
-                            connection, "stored tokens unreadable (server secret changed)"
+                        await mark_needs_reconnect(
+                            session, connection, "stored tokens unreadable (server secret changed)"
                         )
                         report.stopped_because = "needs_reconnect"
                         return report

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from revenge.core import clock, crypto
-from revenge.core.config import Settings
+from revenge.core.config import Settings, get_settings
 from revenge.core.errors import (
     AppError,
     BadRequest,
@@ -29,6 +29,8 @@ from revenge.core.i18n import translate
 from revenge.core.media import MediaType
 from revenge.core.security import token_digest
 from revenge.library.snapshots import ItemSnapshot, scrobble_snapshot
+from revenge.notifications import service as notifications
+from revenge.notifications.types import NotificationType
 from revenge.playback import service as playback
 from revenge.playback.rules import meets_play_rule
 from revenge.scrobbling import repository as repo
@@ -101,11 +103,28 @@ def store_credentials(
         connection.username = credentials.username
 
 
-def mark_needs_reconnect(connection: ScrobbleConnection, reason: str) -> None:
+def provider_label(name: str) -> str:
+    """The name users know a provider by."""
+    return get_provider(name, get_settings()).label
+
+
+async def mark_needs_reconnect(
+    session: AsyncSession, connection: ScrobbleConnection, reason: str
+) -> None:
+    """Stop sending until the user authorises again, and tell them (once, not per retry)."""
+    newly = connection.status != "needs_reconnect"
     connection.status = "needs_reconnect"
     connection.status_reason = reason
     connection.last_error = reason
     log.warning("scrobbling.needs_reconnect", provider=connection.provider, reason=reason)
+    if newly:
+        await notifications.notify(
+            session,
+            connection.user_id,
+            NotificationType.scrobble_reconnect,
+            {"provider": provider_label(connection.provider), "reason": reason},
+            group_key=f"scrobble_reconnect:{connection.id}",
+        )
 
 
 def redirect_uri(settings: Settings, provider: ProviderName | str) -> str:
@@ -590,7 +609,7 @@ async def recommendations(
             )
             items = await provider.recommendations(http, credentials, seed, limit)
     except ReconnectRequired as exc:
-        mark_needs_reconnect(connection, exc.reason)
+        await mark_needs_reconnect(session, connection, exc.reason)
         raise Conflict("scrobbling.needs_reconnect", provider=provider.label) from exc
     except ProviderError as exc:
         raise provider_failure(provider, exc) from exc
@@ -619,7 +638,7 @@ async def love_track(
         async with provider.client() as http:
             await provider.love(http, credentials_of(connection, settings), track, loved)
     except ReconnectRequired as exc:
-        mark_needs_reconnect(connection, exc.reason)
+        await mark_needs_reconnect(session, connection, exc.reason)
         raise Conflict("scrobbling.needs_reconnect", provider=provider.label) from exc
     except PermanentError as exc:
         raise provider_failure(provider, exc) from exc
