@@ -240,7 +240,7 @@ async function open(page, target, locale) {
   } else if (target.nav) {
     const toggle = page.locator('.menu-toggle');
     if (await toggle.isVisible()) await toggle.click();
-    await page.locator('#main-nav').getByRole('link', { name: msg(locale, target.nav) }).click();
+    await page.locator('#main-nav').getByRole('link', { name: msg(locale, target.nav), exact: true }).click();
   } else {
     await page.getByTestId('user-menu').click();
     await page.getByRole('link', { name: msg(locale, 'ui.nav.profile') }).click();
