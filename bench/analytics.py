@@ -331,6 +331,10 @@ async def main() -> None:
         await create_database(server, url)
         log(f"loading {args.plays:,} plays")
         load(url, args, t0)
+    else:
+        engine = create_async_engine(url)
+        await upgrade(engine)
+        await engine.dispose()
 
     database = Database(url, pool_size=2, max_overflow=0)
     started = time.perf_counter()

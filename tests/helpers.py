@@ -53,6 +53,13 @@ class JobRunner:
             for job in todo:
                 task = job_app.tasks[job["task_name"]]
                 status = "succeeded"
+                # Like the worker: a running job is no longer "todo", so it may re-defer itself
+                # under the same queueing lock.
+                async with self.database.transaction() as session:
+                    await session.execute(
+                        text("UPDATE procrastinate_jobs SET status = 'doing' WHERE id = :id"),
+                        {"id": job["id"]},
+                    )
                 try:
                     await task.func(**job["args"])
                 except Exception:

@@ -15,6 +15,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from revenge import worker  # noqa: F401  (registers every job and event subscriber)
 from revenge.analytics.api import router as analytics_router
+from revenge.content_requests.api import router as content_requests_router
 from revenge.core import deps
 from revenge.core.config import Settings, get_settings
 from revenge.core.db import (
@@ -30,6 +31,7 @@ from revenge.core.jobs import job_app
 from revenge.core.logging import configure_logging
 from revenge.core.middleware import RequestContextMiddleware
 from revenge.core.migrate import upgrade
+from revenge.fingerprints.api import router as fingerprints_router
 from revenge.i18n.api import router as i18n_router
 from revenge.library.api import admin_router as library_admin_router
 from revenge.library.api import read_router as library_read_router
@@ -56,6 +58,8 @@ FEATURE_ROUTERS = [
     library_admin_router,
     library_read_router,
     share_links_router,
+    fingerprints_router,
+    content_requests_router,
 ]
 
 

@@ -4,7 +4,9 @@ schedules and event subscribers, so `revenge serve` and `revenge worker` run the
 from __future__ import annotations
 
 from revenge.analytics import jobs as analytics_jobs
+from revenge.content_requests import jobs as content_requests_jobs
 from revenge.core.jobs import job_app
+from revenge.fingerprints import jobs as fingerprints_jobs
 from revenge.library import jobs as library_jobs
 from revenge.notifications import jobs as notifications_jobs
 from revenge.playback import jobs as playback_jobs
@@ -16,6 +18,8 @@ FEATURE_JOB_MODULES = [
     notifications_jobs,
     analytics_jobs,
     library_jobs,
+    fingerprints_jobs,
+    content_requests_jobs,
 ]
 
 __all__ = ["FEATURE_JOB_MODULES", "job_app"]

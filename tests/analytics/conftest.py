@@ -33,6 +33,8 @@ ANALYTICS_TABLES = [
     "analytics_daily_totals",
     "analytics_daily_clients",
     "analytics_daily_hours",
+    "analytics_user_tops",
+    "analytics_media_periods",
 ]
 
 

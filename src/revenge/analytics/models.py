@@ -7,8 +7,18 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, Float, Index, Integer, SmallInteger, String
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from revenge.core.db import Base
@@ -78,11 +88,25 @@ class MediaUser(Base):
     duration_ms: Mapped[int] = _count()
 
 
+class UserTops(Base):
+    """A user's plays per genre, artist and series (the top lists of /users/me/stats)."""
+
+    __tablename__ = "analytics_user_tops"
+    __table_args__ = (SCHEMA,)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # genre|artist|series
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)  # genre name or item id
+    name: Mapped[str] = mapped_column(String(500))
+    plays: Mapped[int] = _count()
+
+
 class UserStatistics(Base):
     """Per user and period (day|week|month|year|all) in the user's timezone."""
 
     __tablename__ = "user_statistics"
-    __table_args__ = (SCHEMA,)
+    # Reports list every user's row of one period.
+    __table_args__ = (Index("ix_user_statistics_period", "period", "period_start"), SCHEMA)
 
     user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     period: Mapped[str] = mapped_column(String(8), primary_key=True)
@@ -117,6 +141,31 @@ class MediaDaily(Base):
     media_type: Mapped[str] = mapped_column(String(16), primary_key=True)
     media_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+    plays: Mapped[int] = _count()
+    duration_ms: Mapped[int] = _count()
+
+
+class MediaPeriods(Base):
+    """Plays per item and UTC calendar month/year, indexed so a period's top items are read
+    in order (reports) instead of summing a month of daily rows."""
+
+    __tablename__ = "analytics_media_periods"
+    __table_args__ = (
+        Index(
+            "ix_analytics_media_periods_top",
+            "period",
+            "period_start",
+            text("plays DESC"),
+            "media_type",
+            "media_id",
+        ),
+        SCHEMA,
+    )
+
+    period: Mapped[str] = mapped_column(String(8), primary_key=True)  # month|year
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    media_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    media_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     plays: Mapped[int] = _count()
     duration_ms: Mapped[int] = _count()
 
@@ -182,3 +231,4 @@ class AnalyticsState(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     updated_at: Mapped[datetime]
+    data: Mapped[dict | None] = mapped_column(JSONB)

@@ -7,22 +7,23 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, select, text, union_all
+from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from revenge.analytics import rollups
 from revenge.analytics.models import (
     AnalyticsState,
     DailyClients,
     DailyHours,
     DailyTotals,
     MediaDaily,
-    MediaUser,
+    MediaPeriods,
     PlayStatistics,
     Ranking,
     UserStatistics,
+    UserTops,
     UserTotals,
 )
-from revenge.library.models import Album, Artist, Episode, Movie, Series, Track
 from revenge.users.models import User
 
 TOP_LIST_SIZE = 10
@@ -56,65 +57,20 @@ async def play_days(session: AsyncSession, user_id: uuid.UUID, until: date) -> l
     return list(rows.scalars())
 
 
-async def top_genres(session: AsyncSession, user_id: uuid.UUID) -> list[tuple[None, str, int]]:
-    mine = select(MediaUser.media_type, MediaUser.media_id, MediaUser.plays).where(
-        MediaUser.user_id == user_id
-    )
-    mine_cte = mine.cte("mine")
-    genre = func.unnest
-    movie_genres = select(genre(Movie.genres).label("genre"), mine_cte.c.plays).join(
-        Movie, and_(mine_cte.c.media_type == "movie", Movie.id == mine_cte.c.media_id)
-    )
-    series_genres = (
-        select(genre(Series.genres).label("genre"), mine_cte.c.plays)
-        .select_from(mine_cte)
-        .join(Episode, and_(mine_cte.c.media_type == "episode", Episode.id == mine_cte.c.media_id))
-        .join(Series, Series.id == Episode.series_id)
-    )
-    album_genres = (
-        select(genre(Album.genres).label("genre"), mine_cte.c.plays)
-        .select_from(mine_cte)
-        .join(Track, and_(mine_cte.c.media_type == "track", Track.id == mine_cte.c.media_id))
-        .join(Album, Album.id == Track.album_id)
-    )
-    every = union_all(movie_genres, series_genres, album_genres).subquery()
+async def user_tops(
+    session: AsyncSession, user_id: uuid.UUID
+) -> dict[str, list[tuple[str | None, str, int]]]:
+    """The caller's most played genres, artists and series (one small indexed read)."""
     rows = await session.execute(
-        select(every.c.genre, func.sum(every.c.plays).label("plays"))
-        .group_by(every.c.genre)
-        .order_by(text("plays DESC"), every.c.genre)
-        .limit(TOP_LIST_SIZE)
+        select(UserTops.kind, UserTops.key, UserTops.name, UserTops.plays)
+        .where(UserTops.user_id == user_id, UserTops.plays > 0)
+        .order_by(UserTops.kind, UserTops.plays.desc(), UserTops.name)
     )
-    return [(None, r[0], int(r[1])) for r in rows]
-
-
-async def top_artists(session: AsyncSession, user_id: uuid.UUID) -> list[tuple[Any, str, int]]:
-    plays = func.sum(MediaUser.plays).label("plays")
-    rows = await session.execute(
-        select(Artist.id, Artist.name, plays)
-        .select_from(MediaUser)
-        .join(Track, and_(MediaUser.media_type == "track", Track.id == MediaUser.media_id))
-        .join(Artist, Artist.id == Track.artist_id)
-        .where(MediaUser.user_id == user_id)
-        .group_by(Artist.id, Artist.name)
-        .order_by(plays.desc(), Artist.name)
-        .limit(TOP_LIST_SIZE)
-    )
-    return [(r[0], r[1], int(r[2])) for r in rows]
-
-
-async def top_series(session: AsyncSession, user_id: uuid.UUID) -> list[tuple[Any, str, int]]:
-    plays = func.sum(MediaUser.plays).label("plays")
-    rows = await session.execute(
-        select(Series.id, Series.title, plays)
-        .select_from(MediaUser)
-        .join(Episode, and_(MediaUser.media_type == "episode", Episode.id == MediaUser.media_id))
-        .join(Series, Series.id == Episode.series_id)
-        .where(MediaUser.user_id == user_id)
-        .group_by(Series.id, Series.title)
-        .order_by(plays.desc(), Series.title)
-        .limit(TOP_LIST_SIZE)
-    )
-    return [(r[0], r[1], int(r[2])) for r in rows]
+    tops: dict[str, list[tuple[str | None, str, int]]] = {"genre": [], "artist": [], "series": []}
+    for kind, key, name, plays in rows:
+        if len(tops[kind]) < TOP_LIST_SIZE:
+            tops[kind].append((None if kind == "genre" else key, name, int(plays)))
+    return tops
 
 
 async def user_series(
@@ -161,19 +117,13 @@ async def user_count(session: AsyncSession) -> int:
 
 
 async def library_size(session: AsyncSession) -> dict[str, int]:
-    counts = [
-        select(literal(name), func.count()).select_from(model)
-        for name, model in (
-            ("movies", Movie),
-            ("series", Series),
-            ("episodes", Episode),
-            ("artists", Artist),
-            ("albums", Album),
-            ("tracks", Track),
-        )
-    ]
-    rows = await session.execute(union_all(*counts))
-    return {r[0]: int(r[1]) for r in rows}
+    """As counted at the last rankings refresh; counted now when never refreshed."""
+    cached = (
+        await session.execute(select(AnalyticsState.data).where(AnalyticsState.name == "library"))
+    ).scalar_one_or_none()
+    if cached is not None:
+        return {k: int(v) for k, v in cached.items()}
+    return await rollups.library_size(session)
 
 
 async def plays_by_hour(session: AsyncSession, start: date, end: date) -> tuple[dict, dict]:
@@ -239,31 +189,46 @@ async def users_usage(
         "last_seen": [UserTotals.last_played.desc().nulls_last(), User.username],
         "username": [User.username],
     }
-    query = (
+    # The page of users first (10k rows sort in a few ms), then their all-time row by key:
+    # joining user_statistics before paging would scan every period row of every user.
+    page = (
         select(
             User.id,
             User.username,
             plays,
             watch,
-            func.coalesce(totals.c.movies_watched, 0),
-            func.coalesce(totals.c.episodes_watched, 0),
-            func.coalesce(totals.c.music_tracks_played, 0),
             UserTotals.first_played,
             UserTotals.last_played,
+            func.row_number().over(order_by=orders[order]).label("position"),
         )
         .select_from(User)
         .outerjoin(UserTotals, UserTotals.user_id == User.id)
+        .order_by(*orders[order])
+        .limit(limit)
+        .offset(offset)
+        .subquery()
+    )
+    query = (
+        select(
+            page.c.id,
+            page.c.username,
+            page.c.plays,
+            page.c.watch_time_ms,
+            func.coalesce(totals.c.movies_watched, 0),
+            func.coalesce(totals.c.episodes_watched, 0),
+            func.coalesce(totals.c.music_tracks_played, 0),
+            page.c.first_played,
+            page.c.last_played,
+        )
         .outerjoin(
             totals,
             and_(
-                totals.c.user_id == User.id,
+                totals.c.user_id == page.c.id,
                 totals.c.period == "all",
                 totals.c.period_start == date(1970, 1, 1),
             ),
         )
-        .order_by(*orders[order])
-        .limit(limit)
-        .offset(offset)
+        .order_by(page.c.position)
     )
     rows = list(await session.execute(query))
     return rows, await user_count(session)
@@ -342,3 +307,21 @@ async def job_waiting(session: AsyncSession, queueing_lock: str) -> bool:
         {"lock": queueing_lock},
     )
     return row.first() is not None
+
+
+async def top_content_of_period(
+    session: AsyncSession, period: str, start: date, limit: int
+) -> list[Any]:
+    """A calendar month's or year's top items, read in index order."""
+    rows = await session.execute(
+        select(
+            MediaPeriods.media_type,
+            MediaPeriods.media_id,
+            MediaPeriods.plays,
+            MediaPeriods.duration_ms,
+        )
+        .where(MediaPeriods.period == period, MediaPeriods.period_start == start)
+        .order_by(MediaPeriods.plays.desc(), MediaPeriods.media_type, MediaPeriods.media_id)
+        .limit(limit)
+    )
+    return list(rows)

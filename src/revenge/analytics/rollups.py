@@ -22,17 +22,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.schema import CreateIndex, DropIndex
 
 from revenge.analytics.models import (
+    AnalyticsState,
     DailyClients,
     DailyHours,
     DailyTotals,
     MediaDaily,
+    MediaPeriods,
     MediaUser,
     PlayFact,
     PlayStatistics,
     UserStatistics,
+    UserTops,
     UserTotals,
 )
 from revenge.library import service as library
+from revenge.library.models import Album, Artist, Episode, Movie, Series, Track
 
 # A counted play that reached this share of the item is "completed" (completion rate).
 COMPLETION_FRACTION = 0.9
@@ -114,6 +118,9 @@ def _contributions(fact: dict[str, Any], delta: _Delta, sign: int) -> None:
     )
     delta.add(_t(UserTotals), {"user_id": fact["user_id"]}, play, sign)
     delta.add(_t(MediaDaily), {**media, "day": fact["utc_day"]}, play, sign)
+    for period in ("month", "year"):
+        keys = {"period": period, "period_start": period_start(period, fact["utc_day"]), **media}
+        delta.add(_t(MediaPeriods), keys, play, sign)
     delta.add(_t(DailyTotals), {"day": fact["utc_day"], "media_type": kind}, play, sign)
     delta.add(
         _t(DailyClients),
@@ -167,8 +174,8 @@ def _upsert_add(
 
 async def _apply_media_user(
     session: AsyncSession, old: dict[str, Any] | None, new: dict[str, Any] | None
-) -> dict[tuple[str, uuid.UUID], int]:
-    """Update who-played-what; returns the change of unique users per item."""
+) -> tuple[dict[tuple[str, uuid.UUID], int], dict[tuple[str, uuid.UUID], int]]:
+    """Update who-played-what; returns the change of unique users and of plays per item."""
     changes: dict[tuple[str, uuid.UUID, uuid.UUID], list[int]] = defaultdict(lambda: [0, 0])
     for fact, sign in ((old, -1), (new, 1)):
         if fact is not None and fact["counted"]:
@@ -176,6 +183,7 @@ async def _apply_media_user(
             entry[0] += sign
             entry[1] += sign * int(fact["played_ms"])
     unique: dict[tuple[str, uuid.UUID], int] = defaultdict(int)
+    plays_by_item: dict[tuple[str, uuid.UUID], int] = {}
     table = _t(MediaUser)
     for (kind, media_id, user_id), (plays, ms) in changes.items():
         if plays == 0 and ms == 0:
@@ -187,7 +195,59 @@ async def _apply_media_user(
         if after <= 0:
             await session.execute(delete(table).where(*(table.c[k] == v for k, v in keys.items())))
         unique[(kind, media_id)] += int(after > 0) - int(before > 0)
-    return unique
+        plays_by_item[(kind, media_id)] = plays
+    return unique, plays_by_item
+
+
+# What an item adds to a user's top lists: its genres (movie, series or album), its series,
+# its artist. Looked up when the play is applied; a later genre change shows after a rebuild.
+ITEM_TOPS_SQL = """
+SELECT 'genre', g, g FROM public.movies m, unnest(m.genres) g
+ WHERE :media_type = 'movie' AND m.id = :media_id
+UNION ALL
+SELECT 'genre', g, g FROM public.episodes e JOIN public.series s ON s.id = e.series_id,
+       unnest(s.genres) g WHERE :media_type = 'episode' AND e.id = :media_id
+UNION ALL
+SELECT 'series', s.id::text, s.title FROM public.episodes e JOIN public.series s ON s.id = e.series_id
+ WHERE :media_type = 'episode' AND e.id = :media_id
+UNION ALL
+SELECT 'genre', g, g FROM public.tracks t JOIN public.albums a ON a.id = t.album_id,
+       unnest(a.genres) g WHERE :media_type = 'track' AND t.id = :media_id
+UNION ALL
+SELECT 'artist', ar.id::text, ar.name FROM public.tracks t JOIN public.artists ar ON ar.id = t.artist_id
+ WHERE :media_type = 'track' AND t.id = :media_id
+"""
+USER_TOPS_REBUILD_SQL = f"""
+INSERT INTO shared.analytics_user_tops (user_id, kind, key, name, plays)
+SELECT mu.user_id, x.kind, x.key, min(x.name), sum(mu.plays)
+FROM shared.analytics_media_users mu
+CROSS JOIN LATERAL ({ITEM_TOPS_SQL.replace(":media_type", "mu.media_type").replace(":media_id", "mu.media_id")}) x(kind, key, name)
+GROUP BY 1, 2, 3
+"""
+
+
+async def _apply_user_tops(
+    session: AsyncSession, user_id: uuid.UUID, plays_by_item: dict[tuple[str, uuid.UUID], int]
+) -> list[Any]:
+    statements = []
+    table = _t(UserTops)
+    for (kind, media_id), plays in plays_by_item.items():
+        if not plays:
+            continue
+        rows = await session.execute(
+            text(ITEM_TOPS_SQL), {"media_type": kind, "media_id": media_id}
+        )
+        for top_kind, key, name in rows:
+            statement = insert(table).values(
+                user_id=user_id, kind=top_kind, key=key, name=name, plays=plays
+            )
+            statements.append(
+                statement.on_conflict_do_update(
+                    index_elements=["user_id", "kind", "key"],
+                    set_={"plays": table.c.plays + statement.excluded.plays},
+                )
+            )
+    return statements
 
 
 async def apply_session(session: AsyncSession, session_id: uuid.UUID) -> bool:
@@ -218,7 +278,7 @@ async def apply_session(session: AsyncSession, session_id: uuid.UUID) -> bool:
     if old is not None:
         _contributions(old, delta, -1)
     _contributions(new, delta, 1)
-    unique = await _apply_media_user(session, old, new)
+    unique, plays_by_item = await _apply_media_user(session, old, new)
     for (kind, media_id), change in unique.items():
         delta.add(
             _t(PlayStatistics),
@@ -237,6 +297,7 @@ async def apply_session(session: AsyncSession, session_id: uuid.UUID) -> bool:
             set_={c: fact_insert.excluded[c] for c in FACT_COLUMNS if c != "session_id"},
         )
     ]
+    statements += await _apply_user_tops(session, new["user_id"], plays_by_item)
     for (table, keys), values in delta.values.items():
         nonzero = {c: v for c, v in values.items() if v}
         played_at = new["started_at"] if new["counted"] and (table, keys) in touched else None
@@ -247,6 +308,10 @@ async def apply_session(session: AsyncSession, session_id: uuid.UUID) -> bool:
     await session.execute(
         select(func.count()).select_from(union_all(*(select(c) for c in ctes)).subquery())
     )
+    if any(plays < 0 for plays in plays_by_item.values()):
+        await session.execute(
+            delete(_t(UserTops)).where(UserTops.user_id == new["user_id"], UserTops.plays <= 0)
+        )
     return True
 
 
@@ -273,6 +338,15 @@ ROLLUP_SQL = {
         "INSERT INTO shared.analytics_media_daily (media_type, media_id, day, plays, duration_ms) "
         "SELECT media_type, media_id, utc_day, count(*), sum(played_ms) FROM shared.analytics_play_facts "
         "WHERE counted AND utc_day >= :since GROUP BY 1, 2, 3",
+    ),
+    "analytics_media_periods": (
+        "period_start",
+        "INSERT INTO shared.analytics_media_periods (period, period_start, media_type, media_id, "
+        "plays, duration_ms) SELECT p.period, p.start, f.media_type, f.media_id, count(*), "
+        "sum(f.played_ms) FROM shared.analytics_play_facts f CROSS JOIN LATERAL (VALUES "
+        "('month', date_trunc('month', f.utc_day)::date), "
+        "('year', date_trunc('year', f.utc_day)::date)) p(period, start) "
+        "WHERE f.counted AND p.start >= :period_since GROUP BY 1, 2, 3, 4",
     ),
     "analytics_daily_totals": (
         "day",
@@ -391,6 +465,17 @@ async def rebuild(
         )
     progress("facts")
     for table, (column, sql) in ROLLUP_SQL.items():
+        if table == "analytics_media_periods":
+            # Whole months and years are recounted: from the start of since's year.
+            year_params = {
+                "since": period_start("year", first),
+                "period_since": period_start("year", first),
+            }
+            await session.execute(
+                text(f"DELETE FROM shared.{table} WHERE {column} >= :since"), year_params
+            )
+            await session.execute(text(sql), year_params)
+            continue
         await session.execute(text(f"DELETE FROM shared.{table} WHERE {column} >= :since"), params)
         await session.execute(text(sql), params)
         progress(table)
@@ -409,6 +494,8 @@ async def rebuild(
     progress("user_statistics")
     for sql in ALL_TIME_SQL:
         await session.execute(text(sql))
+    await session.execute(text("DELETE FROM shared.analytics_user_tops"))
+    await session.execute(text(USER_TOPS_REBUILD_SQL))
     progress("all_time")
 
 
@@ -489,13 +576,36 @@ async def refresh_rankings(
         await session.execute(text("DROP TABLE analytics_window"))
     await _store_titles(session)
     # The marker row lets readers tell "nothing played" from "never computed".
+    await _set_state(session, "rankings", now, None)
+    # Counting a large library takes longer than every other overview query together.
+    await _set_state(session, "library", now, await library_size(session))
+
+
+async def _set_state(
+    session: AsyncSession, name: str, now: datetime, data: dict[str, Any] | None
+) -> None:
+    statement = insert(_t(AnalyticsState)).values(name=name, updated_at=now, data=data)
     await session.execute(
-        text(
-            "INSERT INTO shared.analytics_state (name, updated_at) VALUES ('rankings', :now) "
-            "ON CONFLICT (name) DO UPDATE SET updated_at = excluded.updated_at"
-        ),
-        {"now": now},
+        statement.on_conflict_do_update(
+            index_elements=["name"],
+            set_={"updated_at": statement.excluded.updated_at, "data": statement.excluded.data},
+        )
     )
+
+
+async def library_size(session: AsyncSession) -> dict[str, int]:
+    counts = [
+        select(literal(name), func.count()).select_from(model)
+        for name, model in (
+            ("movies", Movie),
+            ("series", Series),
+            ("episodes", Episode),
+            ("artists", Artist),
+            ("albums", Album),
+            ("tracks", Track),
+        )
+    ]
+    return {r[0]: int(r[1]) for r in await session.execute(union_all(*counts))}
 
 
 async def _store_titles(session: AsyncSession) -> None:

@@ -100,15 +100,17 @@ async def my_stats(session: AsyncSession, principal: Principal) -> MyStatsRead:
             )
         )
 
+    tops = await repository.user_tops(session, principal.id)
+
     def named(rows: list) -> list[NamedCount]:
         return [NamedCount(id=i, name=n, plays=p) for i, n, p in rows]
 
     return MyStatsRead(
         timezone=principal.timezone,
         periods=periods,
-        top_genres=named(await repository.top_genres(session, principal.id)),
-        top_artists=named(await repository.top_artists(session, principal.id)),
-        top_series=named(await repository.top_series(session, principal.id)),
+        top_genres=named(tops["genre"]),
+        top_artists=named(tops["artist"]),
+        top_series=named(tops["series"]),
         current_streak_days=current_streak(
             await repository.play_days(session, principal.id, today), today
         ),
@@ -319,7 +321,12 @@ async def report(session: AsyncSession, period: ReportPeriod, day: date | None) 
         )
         for t in PLAYABLE
     ]
-    top = await repository.top_content(session, start, end, REPORT_TOP_CONTENT)
+    if period in (ReportPeriod.month, ReportPeriod.year):
+        top = await repository.top_content_of_period(
+            session, period.value, start, REPORT_TOP_CONTENT
+        )
+    else:
+        top = await repository.top_content(session, start, end, REPORT_TOP_CONTENT)
     titles = await library.describe_items(session, [(r[0], r[1]) for r in top])
     content = [
         ReportContentRow(

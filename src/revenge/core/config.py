@@ -82,6 +82,18 @@ class MetadataSettings(BaseSettings):
     musicbrainz_api_url: str = "https://musicbrainz.org/ws/2"
     acoustid_api_url: str = "https://api.acoustid.org/v2"
     acoustid_api_key: SecretStr | None = None
+    # MusicBrainz allows one request per second per client; content requests wait their turn.
+    musicbrainz_min_interval_seconds: float = 1.0
+
+
+class RequestSettings(BaseSettings):
+    """Content request quotas: N requests per user and media type per rolling window (0 = no limit)."""
+
+    model_config = _group("REVENGE_REQUESTS_")
+    quota_movie: int = Field(10, ge=0)
+    quota_tv: int = Field(5, ge=0)
+    quota_music: int = Field(20, ge=0)
+    quota_days: int = Field(7, ge=1)
 
 
 class PlayRuleSettings(BaseSettings):
@@ -114,6 +126,15 @@ class FingerprintSettings(BaseSettings):
     audio_length_seconds: int = 120
     fpcalc_path: str = "fpcalc"
     ffmpeg_path: str = "ffmpeg"
+    tool_timeout_seconds: float = 60.0
+    # Match thresholds (README "Fingerprints"): Chromaprint bit error rate at the best offset,
+    # pHash Hamming distance of images and of video key frames.
+    audio_max_ber: float = 0.20
+    audio_max_offset_seconds: float = 15.0
+    image_max_distance: int = 10
+    video_max_distance: int = 10
+    run_chunk_size: int = 25
+    max_upload_bytes: int = 100 * 1024 * 1024
 
 
 class Settings(BaseSettings):
@@ -152,6 +173,7 @@ class Settings(BaseSettings):
     play_rules: PlayRuleSettings = Field(default_factory=PlayRuleSettings)
     share: ShareSettings = Field(default_factory=ShareSettings)
     fingerprint: FingerprintSettings = Field(default_factory=FingerprintSettings)
+    requests: RequestSettings = Field(default_factory=RequestSettings)
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:

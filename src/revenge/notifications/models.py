@@ -16,10 +16,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    any_,
+    bindparam,
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from revenge.core.db import Base, Timestamps, UUIDPrimaryKey
@@ -173,3 +175,9 @@ class PendingNewContent(Base):
     media_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     library_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+def any_of(column: Any, ids: Any) -> Any:
+    """``column = ANY(:ids)`` with one array parameter: unlike ``IN (…)`` it does not bind
+    (and compile) one parameter per id, which matters on a fan-out to thousands of users."""
+    return column == any_(bindparam(None, list(ids), type_=ARRAY(UUID(as_uuid=True))))

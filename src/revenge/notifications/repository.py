@@ -14,6 +14,7 @@ from revenge.notifications.models import (
     NotificationChannel,
     NotificationPreference,
     PushDevice,
+    any_of,
 )
 
 
@@ -70,7 +71,7 @@ async def mark_all_read(session: AsyncSession, user_id: uuid.UUID) -> int:
 async def preferences(
     session: AsyncSession, user_ids: Sequence[uuid.UUID], notification_type: str | None = None
 ) -> list[NotificationPreference]:
-    query = select(NotificationPreference).where(NotificationPreference.user_id.in_(user_ids))
+    query = select(NotificationPreference).where(any_of(NotificationPreference.user_id, user_ids))
     if notification_type is not None:
         query = query.where(NotificationPreference.notification_type == notification_type)
     return list(await session.scalars(query))

@@ -26,7 +26,7 @@ from revenge.notifications.channels.base import (
     Recipient,
     SendResult,
 )
-from revenge.notifications.models import NotificationChannel
+from revenge.notifications.models import NotificationChannel, any_of
 from revenge.notifications.types import ChannelKind
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "email"
@@ -104,7 +104,7 @@ class EmailChannel:
             select(
                 NotificationChannel.user_id, NotificationChannel.id, NotificationChannel.enabled
             ).where(
-                NotificationChannel.user_id.in_(by_user),
+                any_of(NotificationChannel.user_id, by_user),
                 NotificationChannel.channel_type == ChannelKind.email.value,
             )
         )
@@ -127,7 +127,7 @@ class EmailChannel:
         if ids:
             rows = await session.execute(
                 select(NotificationChannel.id, NotificationChannel.config).where(
-                    NotificationChannel.id.in_(ids), NotificationChannel.enabled.is_(True)
+                    any_of(NotificationChannel.id, ids), NotificationChannel.enabled.is_(True)
                 )
             )
             addresses = {str(cid): cfg.get("address") for cid, cfg in rows}

@@ -31,7 +31,7 @@ from revenge.notifications.channels.base import (
     SendResult,
     TargetGone,
 )
-from revenge.notifications.models import PushDevice
+from revenge.notifications.models import PushDevice, any_of
 from revenge.notifications.types import ChannelKind
 
 FCM_SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
@@ -192,7 +192,7 @@ class PushChannel:
     ) -> dict[uuid.UUID, list[str]]:
         rows = await session.execute(
             select(PushDevice.user_id, PushDevice.id).where(
-                PushDevice.user_id.in_([r.id for r in recipients]),
+                any_of(PushDevice.user_id, [r.id for r in recipients]),
                 PushDevice.disabled_at.is_(None),
             )
         )
@@ -204,7 +204,7 @@ class PushChannel:
     async def prepare(self, session: AsyncSession, items: Sequence[DeliveryItem]) -> None:
         ids = [uuid.UUID(i.target_key) for i in items]
         rows = await session.execute(
-            select(PushDevice).where(PushDevice.id.in_(ids), PushDevice.disabled_at.is_(None))
+            select(PushDevice).where(any_of(PushDevice.id, ids), PushDevice.disabled_at.is_(None))
         )
         devices = {str(d.id): d for d in rows.scalars()}
         for item in items:

@@ -1,0 +1,180 @@
+"""Content request routes: users ask and follow; admins decide and set quotas."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from revenge.content_requests import service
+from revenge.content_requests.models import RequestMediaType, RequestStatus
+from revenge.content_requests.schemas import (
+    ApproveBody,
+    ContentRequestCreate,
+    ContentRequestRead,
+    DenyBody,
+    MyQuota,
+    SearchResults,
+    UserRequestSettingsRead,
+    UserRequestSettingsUpdate,
+)
+from revenge.core.deps import AdminUser, AppSettings, CurrentUser, DbSession, Locale
+from revenge.core.errors import problem_responses
+from revenge.core.pagination import Page, PageParams, page_params
+
+router = APIRouter(tags=["requests"], responses=problem_responses(401, 422))
+admin_router = APIRouter(tags=["requests (admin)"], responses=problem_responses(401, 403, 422))
+
+
+@router.get("/requests/search", response_model=SearchResults, responses=problem_responses(502, 503))
+async def search(
+    user: CurrentUser,
+    session: DbSession,
+    settings: AppSettings,
+    q: Annotated[str, Query(min_length=1, max_length=200)],
+    media_type: RequestMediaType,
+) -> SearchResults:
+    return SearchResults(items=await service.search(session, media_type, q, settings))
+
+
+@router.get("/requests/quota", response_model=MyQuota)
+async def my_quota(user: CurrentUser, session: DbSession, settings: AppSettings) -> MyQuota:
+    return await service.my_quota(session, user, settings)
+
+
+@router.get("/requests", response_model=Page[ContentRequestRead])
+async def list_my_requests(
+    user: CurrentUser,
+    session: DbSession,
+    locale: Locale,
+    status: RequestStatus | None = None,
+    page: PageParams = Depends(page_params),
+) -> Page[ContentRequestRead]:
+    items, total = await service.list_mine(session, user, status, page.limit, page.offset, locale)
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.post(
+    "/requests",
+    response_model=ContentRequestRead,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        **problem_responses(409, 429, 502, 503),
+        200: {"model": ContentRequestRead, "description": "Joined an open request (me too)"},
+    },
+)
+async def create_request(
+    body: ContentRequestCreate,
+    user: CurrentUser,
+    session: DbSession,
+    settings: AppSettings,
+    locale: Locale,
+    response: Response,
+) -> ContentRequestRead:
+    request, created = await service.create(session, user, body, settings)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return await service.read_one(session, request, user.id, locale)
+
+
+@router.get(
+    "/requests/{request_id}", response_model=ContentRequestRead, responses=problem_responses(404)
+)
+async def get_request(
+    request_id: uuid.UUID, user: CurrentUser, session: DbSession, locale: Locale
+) -> ContentRequestRead:
+    return await service.get_for(session, user, request_id, locale)
+
+
+@router.delete(
+    "/requests/{request_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(404, 409),
+)
+async def delete_request(request_id: uuid.UUID, user: CurrentUser, session: DbSession) -> Response:
+    await service.withdraw(session, user, request_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@admin_router.get("/admin/requests", response_model=Page[ContentRequestRead])
+async def list_all_requests(
+    admin: AdminUser,
+    session: DbSession,
+    locale: Locale,
+    status: RequestStatus | None = None,
+    media_type: RequestMediaType | None = None,
+    user_id: uuid.UUID | None = None,
+    page: PageParams = Depends(page_params),
+) -> Page[ContentRequestRead]:
+    items, total = await service.list_all(
+        session,
+        status=status,
+        media_type=media_type,
+        user_id=user_id,
+        limit=page.limit,
+        offset=page.offset,
+        locale=locale,
+    )
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@admin_router.post(
+    "/admin/requests/{request_id}/approve",
+    response_model=ContentRequestRead,
+    responses=problem_responses(404, 409),
+)
+async def approve_request(
+    request_id: uuid.UUID,
+    admin: AdminUser,
+    session: DbSession,
+    locale: Locale,
+    body: ApproveBody | None = None,
+) -> ContentRequestRead:
+    request = await service.approve(session, admin, request_id, body.admin_note if body else None)
+    return await service.read_one(session, request, admin.id, locale)
+
+
+@admin_router.post(
+    "/admin/requests/{request_id}/deny",
+    response_model=ContentRequestRead,
+    responses=problem_responses(404, 409),
+)
+async def deny_request(
+    request_id: uuid.UUID,
+    admin: AdminUser,
+    session: DbSession,
+    locale: Locale,
+    body: DenyBody | None = None,
+) -> ContentRequestRead:
+    request = await service.deny(session, admin, request_id, body.admin_note if body else None)
+    return await service.read_one(session, request, admin.id, locale)
+
+
+@admin_router.get(
+    "/admin/users/{user_id}/request-settings",
+    response_model=UserRequestSettingsRead,
+    responses=problem_responses(404),
+)
+async def get_user_request_settings(
+    user_id: uuid.UUID, admin: AdminUser, session: DbSession, settings: AppSettings
+) -> UserRequestSettingsRead:
+    return await service.get_user_settings(session, user_id, settings)
+
+
+@admin_router.put(
+    "/admin/users/{user_id}/request-settings",
+    response_model=UserRequestSettingsRead,
+    responses=problem_responses(404),
+)
+async def set_user_request_settings(
+    user_id: uuid.UUID,
+    body: UserRequestSettingsUpdate,
+    admin: AdminUser,
+    session: DbSession,
+    settings: AppSettings,
+) -> UserRequestSettingsRead:
+    return await service.set_user_settings(session, user_id, body, settings)
+
+
+router.include_router(admin_router)

@@ -1,0 +1,34 @@
+"""RequestAvailabilityCheckJob: on every library item added, and as a periodic sweep."""
+
+from __future__ import annotations
+
+import uuid
+
+from revenge.content_requests import availability
+from revenge.core import events
+from revenge.core.db import session_scope
+from revenge.core.jobs import DEFAULT_RETRY, job_app
+
+
+@job_app.periodic(cron="*/30 * * * *", periodic_id="content_requests.sweep")
+@events.subscribe(events.LIBRARY_ITEM_ADDED)
+@job_app.task(name="content_requests.check_availability", retry=DEFAULT_RETRY)
+async def check_availability(
+    timestamp: int | None = None,
+    media_type: str | None = None,
+    media_id: str | None = None,
+    library_id: str | None = None,
+) -> int:
+    """With an item (the ``library.item_added`` payload): the requests it may satisfy.
+    Without one (the periodic run): every open and available request."""
+    async with session_scope() as session:
+        if media_type and media_id:
+            return await availability.item_added(session, media_type, uuid.UUID(media_id))
+        return await availability.sweep(session)
+
+
+@events.subscribe(events.LIBRARY_ITEM_REMOVED)
+@job_app.task(name="content_requests.check_removed", retry=DEFAULT_RETRY)
+async def check_removed(media_type: str, media_id: str, library_id: str | None = None) -> int:
+    async with session_scope() as session:
+        return await availability.item_removed(session, media_type, uuid.UUID(media_id))

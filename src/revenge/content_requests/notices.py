@@ -1,0 +1,35 @@
+"""Telling the requester and every "me too" user that their request changed."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from revenge.content_requests import repository
+from revenge.content_requests.models import ContentRequest
+from revenge.notifications import service as notifications
+from revenge.notifications.types import NotificationType
+
+
+async def tell_watchers(
+    session: AsyncSession,
+    request: ContentRequest,
+    notification_type: NotificationType,
+    *,
+    note: str | None = None,
+) -> list[uuid.UUID]:
+    """Notify the requester and every "me too" user, each in their own language and on the
+    channels they chose (in the caller's transaction); returns who was meant."""
+    user_ids = [request.user_id, *await repository.interested_user_ids(session, request.id)]
+    data: dict[str, object] = {
+        "title": request.title,
+        "request_id": str(request.id),
+        "media_type": request.media_type,
+    }
+    if note:
+        data["note"] = note
+    await notifications.notify_many(
+        session, user_ids, notification_type, data, group_key=f"content_request:{request.id}"
+    )
+    return user_ids

@@ -1,0 +1,479 @@
+"""Queries for content requests, and the read-only library lookups that match them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Integer, Select, and_, case, cast, delete, func, or_, select, union
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from revenge.content_requests.models import (
+    OPEN_REQUEST_WHERE,
+    OPEN_STATUSES,
+    ContentRequest,
+    ContentRequestInterest,
+    ExternalSource,
+    RequestStatus,
+    RequestUserSettings,
+)
+from revenge.library.models import Album, Artist, Episode, Movie, Season, Series, Track
+
+LibraryItem = tuple[str, uuid.UUID]  # (library media type, id)
+
+
+async def get(
+    session: AsyncSession, request_id: uuid.UUID, *, lock: bool = False
+) -> ContentRequest | None:
+    stmt = select(ContentRequest).where(ContentRequest.id == request_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+def _visible_to(user_id: uuid.UUID) -> Any:
+    interested = select(ContentRequestInterest.request_id).where(
+        ContentRequestInterest.user_id == user_id
+    )
+    return or_(ContentRequest.user_id == user_id, ContentRequest.id.in_(interested))
+
+
+async def get_visible(
+    session: AsyncSession, request_id: uuid.UUID, user_id: uuid.UUID
+) -> ContentRequest | None:
+    """The request if ``user_id`` made it or said "me too"."""
+    stmt = select(ContentRequest).where(ContentRequest.id == request_id, _visible_to(user_id))
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def _page(
+    session: AsyncSession, stmt: Select[Any], limit: int, offset: int
+) -> tuple[list[ContentRequest], int]:
+    total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
+    rows = await session.execute(
+        stmt.order_by(ContentRequest.requested_at.desc(), ContentRequest.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows.scalars()), int(total)
+
+
+async def list_for_user(
+    session: AsyncSession, user_id: uuid.UUID, status: str | None, limit: int, offset: int
+) -> tuple[list[ContentRequest], int]:
+    stmt = select(ContentRequest).where(_visible_to(user_id))
+    if status:
+        stmt = stmt.where(ContentRequest.status == status)
+    return await _page(session, stmt, limit, offset)
+
+
+async def list_all(
+    session: AsyncSession,
+    *,
+    status: str | None,
+    media_type: str | None,
+    user_id: uuid.UUID | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[ContentRequest], int]:
+    stmt = select(ContentRequest)
+    if status:
+        stmt = stmt.where(ContentRequest.status == status)
+    if media_type:
+        stmt = stmt.where(ContentRequest.media_type == media_type)
+    if user_id:
+        stmt = stmt.where(ContentRequest.user_id == user_id)
+    return await _page(session, stmt, limit, offset)
+
+
+async def insert_open(session: AsyncSession, values: dict[str, Any]) -> uuid.UUID | None:
+    """Insert a new open request; None when one for the same thing is already open.
+
+    ON CONFLICT on the partial unique index waits for a concurrent inserter to commit, so
+    of two simultaneous creates exactly one gets a row and the other sees it afterwards.
+    """
+    stmt = (
+        insert(ContentRequest)
+        .values(**values)
+        .on_conflict_do_nothing(
+            index_elements=["media_type", "external_id"], index_where=OPEN_REQUEST_WHERE
+        )
+        .returning(ContentRequest.id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def find_open(
+    session: AsyncSession, media_type: str, external_id: str
+) -> ContentRequest | None:
+    stmt = select(ContentRequest).where(
+        ContentRequest.media_type == media_type,
+        ContentRequest.external_id == external_id,
+        ContentRequest.status.in_(OPEN_STATUSES),
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def add_interest(session: AsyncSession, request_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+    stmt = (
+        insert(ContentRequestInterest)
+        .values(request_id=request_id, user_id=user_id)
+        .on_conflict_do_nothing(index_elements=["request_id", "user_id"])
+        .returning(ContentRequestInterest.id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+async def remove_interest(session: AsyncSession, request_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+    result = await session.execute(
+        delete(ContentRequestInterest)
+        .where(
+            ContentRequestInterest.request_id == request_id,
+            ContentRequestInterest.user_id == user_id,
+        )
+        .returning(ContentRequestInterest.id)
+    )
+    return result.first() is not None
+
+
+async def first_interested(session: AsyncSession, request_id: uuid.UUID) -> uuid.UUID | None:
+    stmt = (
+        select(ContentRequestInterest.user_id)
+        .where(ContentRequestInterest.request_id == request_id)
+        .order_by(ContentRequestInterest.created_at, ContentRequestInterest.id)
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def interested_user_ids(session: AsyncSession, request_id: uuid.UUID) -> list[uuid.UUID]:
+    stmt = select(ContentRequestInterest.user_id).where(
+        ContentRequestInterest.request_id == request_id
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def interest_summary(
+    session: AsyncSession, request_ids: Sequence[uuid.UUID], viewer_id: uuid.UUID | None
+) -> tuple[dict[uuid.UUID, int], set[uuid.UUID]]:
+    """How many "me too"s each request has, and which of them include ``viewer_id``."""
+    if not request_ids:
+        return {}, set()
+    rows = await session.execute(
+        select(
+            ContentRequestInterest.request_id,
+            func.count(),
+            func.bool_or(ContentRequestInterest.user_id == viewer_id),
+        )
+        .where(ContentRequestInterest.request_id.in_(request_ids))
+        .group_by(ContentRequestInterest.request_id)
+    )
+    counts: dict[uuid.UUID, int] = {}
+    mine: set[uuid.UUID] = set()
+    for request_id, count, includes_viewer in rows:
+        counts[request_id] = int(count)
+        if includes_viewer:
+            mine.add(request_id)
+    return counts, mine
+
+
+async def recent_request_times(
+    session: AsyncSession, user_id: uuid.UUID, media_type: str, since: datetime
+) -> list[datetime]:
+    """When the user made their requests of this type inside the window, oldest first."""
+    stmt = (
+        select(ContentRequest.requested_at)
+        .where(
+            ContentRequest.user_id == user_id,
+            ContentRequest.media_type == media_type,
+            ContentRequest.requested_at > since,
+        )
+        .order_by(ContentRequest.requested_at)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def user_settings(session: AsyncSession, user_id: uuid.UUID) -> RequestUserSettings | None:
+    return await session.get(RequestUserSettings, user_id)
+
+
+async def upsert_user_settings(
+    session: AsyncSession, user_id: uuid.UUID, values: dict[str, Any]
+) -> RequestUserSettings:
+    stmt = insert(RequestUserSettings).values(user_id=user_id, **values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["user_id"], set_={**values, "updated_at": func.now()}
+    )
+    await session.execute(stmt)
+    row = await session.get(RequestUserSettings, user_id, populate_existing=True)
+    assert row is not None
+    return row
+
+
+async def requests_by_external(
+    session: AsyncSession, media_type: str, external_ids: Sequence[str]
+) -> dict[str, ContentRequest]:
+    """The open (or else most recent) request per external id, for search results."""
+    if not external_ids:
+        return {}
+    rows = await session.execute(
+        select(ContentRequest)
+        .where(
+            ContentRequest.media_type == media_type,
+            ContentRequest.external_id.in_(external_ids),
+            ContentRequest.status != RequestStatus.denied,
+        )
+        .order_by(ContentRequest.requested_at)
+    )
+    found: dict[str, ContentRequest] = {}
+    for request in rows.scalars():
+        current = found.get(request.external_id)
+        if current is None or current.status not in OPEN_STATUSES:
+            found[request.external_id] = request
+    return found
+
+
+async def requests_with_status(
+    session: AsyncSession, statuses: Sequence[str], *, after: uuid.UUID | None, limit: int
+) -> list[ContentRequest]:
+    """A batch of requests in ``statuses`` ordered by id (the sweep pages through them)."""
+    stmt = select(ContentRequest).where(ContentRequest.status.in_(statuses))
+    if after is not None:
+        stmt = stmt.where(ContentRequest.id > after)
+    return list((await session.execute(stmt.order_by(ContentRequest.id).limit(limit))).scalars())
+
+
+async def requests_for_keys(
+    session: AsyncSession,
+    keys: Sequence[tuple[str, str]],
+    tvdb_ids: Sequence[int],
+    statuses: Sequence[str],
+) -> list[ContentRequest]:
+    """Requests in ``statuses`` naming one of the (media_type, external_id) keys or tvdb ids."""
+    conditions = [
+        and_(ContentRequest.media_type == media_type, ContentRequest.external_id == external_id)
+        for media_type, external_id in keys
+    ]
+    if tvdb_ids:
+        conditions.append(
+            and_(ContentRequest.media_type == "tv", ContentRequest.tvdb_id.in_(tvdb_ids))
+        )
+    if not conditions:
+        return []
+    stmt = (
+        select(ContentRequest)
+        .where(ContentRequest.status.in_(statuses), or_(*conditions))
+        .with_for_update(skip_locked=False)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def requests_linked_to(
+    session: AsyncSession, library_media_type: str, media_id: uuid.UUID
+) -> list[ContentRequest]:
+    stmt = (
+        select(ContentRequest)
+        .where(
+            ContentRequest.library_media_type == library_media_type,
+            ContentRequest.library_media_id == media_id,
+            ContentRequest.status == RequestStatus.available,
+        )
+        .with_for_update()
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+# --- the library, read only -----------------------------------------------------------------
+
+
+async def find_in_library(
+    session: AsyncSession,
+    *,
+    media_type: str,
+    external_source: str,
+    external_id: str,
+    tvdb_id: int | None = None,
+    seasons: Sequence[int] | None = None,
+) -> LibraryItem | None:
+    """The library item a request is satisfied by, ignoring items marked missing."""
+    if media_type == "movie":
+        if not external_id.isdigit():
+            return None
+        movie = await session.execute(
+            select(Movie.id)
+            .where(Movie.tmdb_id == int(external_id), Movie.missing_at.is_(None))
+            .limit(1)
+        )
+        movie_id = movie.scalar_one_or_none()
+        return ("movie", movie_id) if movie_id else None
+    if media_type == "tv":
+        return await _find_series(session, external_id, tvdb_id, seasons)
+    if external_source == ExternalSource.musicbrainz_release_group:
+        album = await session.execute(
+            select(Album.id)
+            .join(Track, Track.album_id == Album.id)
+            .where(Album.musicbrainz_release_group_id == external_id, Track.missing_at.is_(None))
+            .limit(1)
+        )
+        album_id = album.scalar_one_or_none()
+        return ("album", album_id) if album_id else None
+    artist = await session.execute(
+        select(Artist.id)
+        .join(Track, Track.artist_id == Artist.id)
+        .where(Artist.musicbrainz_artist_id == external_id, Track.missing_at.is_(None))
+        .limit(1)
+    )
+    artist_id = artist.scalar_one_or_none()
+    return ("artist", artist_id) if artist_id else None
+
+
+async def _find_series(
+    session: AsyncSession, external_id: str, tvdb_id: int | None, seasons: Sequence[int] | None
+) -> LibraryItem | None:
+    matches = []
+    if external_id.isdigit():
+        matches.append(Series.tmdb_id == int(external_id))
+    if tvdb_id is not None:
+        matches.append(Series.tvdb_id == tvdb_id)
+    if not matches:
+        return None
+    candidates = list(
+        (
+            await session.execute(
+                select(Series.id).where(or_(*matches), Series.missing_at.is_(None))
+            )
+        ).scalars()
+    )
+    wanted = sorted(set(seasons or []))
+    for series_id in candidates:
+        if not wanted:
+            return ("series", series_id)
+        # Requested seasons count as there once each has at least one episode present.
+        present = await session.execute(
+            select(func.count(func.distinct(Episode.season_number))).where(
+                Episode.series_id == series_id,
+                Episode.season_number.in_(wanted),
+                Episode.missing_at.is_(None),
+            )
+        )
+        if present.scalar_one() == len(wanted):
+            return ("series", series_id)
+    return None
+
+
+def _numeric_external_id() -> Any:
+    # Only digit strings are cast, so an odd row can never make the whole query fail.
+    return cast(
+        case((ContentRequest.external_id.op("~")("^[0-9]{1,9}$"), ContentRequest.external_id)),
+        Integer,
+    )
+
+
+async def requests_with_candidates(
+    session: AsyncSession, request_ids: Sequence[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of these requests have *some* present library item with their external id.
+
+    A superset of the exact match (TV seasons are not checked here), found in one query so
+    the sweep only looks closer at requests that may change.
+    """
+    if not request_ids:
+        return set()
+    in_batch = ContentRequest.id.in_(request_ids)
+    movies = (
+        select(ContentRequest.id)
+        .join(Movie, Movie.tmdb_id == _numeric_external_id())
+        .where(in_batch, ContentRequest.media_type == "movie", Movie.missing_at.is_(None))
+    )
+    shows = (
+        select(ContentRequest.id)
+        .join(
+            Series,
+            or_(
+                Series.tmdb_id == _numeric_external_id(),
+                and_(ContentRequest.tvdb_id.is_not(None), Series.tvdb_id == ContentRequest.tvdb_id),
+            ),
+        )
+        .where(in_batch, ContentRequest.media_type == "tv", Series.missing_at.is_(None))
+    )
+    albums = (
+        select(ContentRequest.id)
+        .join(Album, Album.musicbrainz_release_group_id == ContentRequest.external_id)
+        .join(Track, Track.album_id == Album.id)
+        .where(
+            in_batch,
+            ContentRequest.external_source == ExternalSource.musicbrainz_release_group,
+            Track.missing_at.is_(None),
+        )
+    )
+    artists = (
+        select(ContentRequest.id)
+        .join(Artist, Artist.musicbrainz_artist_id == ContentRequest.external_id)
+        .join(Track, Track.artist_id == Artist.id)
+        .where(
+            in_batch,
+            ContentRequest.external_source == ExternalSource.musicbrainz_artist,
+            Track.missing_at.is_(None),
+        )
+    )
+    rows = await session.execute(union(movies, shows, albums, artists))
+    return set(rows.scalars())
+
+
+async def external_keys_of_item(
+    session: AsyncSession, media_type: str, media_id: uuid.UUID
+) -> tuple[list[tuple[str, str]], list[int]]:
+    """The request keys a library item can satisfy: ([(request media type, external id)], tvdb ids)."""
+    if media_type == "movie":
+        tmdb = (await session.execute(select(Movie.tmdb_id).where(Movie.id == media_id))).scalar()
+        return ([("movie", str(tmdb))] if tmdb else []), []
+    if media_type in ("series", "season", "episode"):
+        series_id = media_id
+        if media_type == "episode":
+            series_id = (
+                await session.execute(select(Episode.series_id).where(Episode.id == media_id))
+            ).scalar() or media_id
+        elif media_type == "season":
+            series_id = (
+                await session.execute(select(Season.series_id).where(Season.id == media_id))
+            ).scalar() or media_id
+        row = (
+            await session.execute(
+                select(Series.tmdb_id, Series.tvdb_id).where(Series.id == series_id)
+            )
+        ).first()
+        if row is None:
+            return [], []
+        return ([("tv", str(row.tmdb_id))] if row.tmdb_id else []), (
+            [row.tvdb_id] if row.tvdb_id else []
+        )
+    if media_type in ("track", "album", "artist"):
+        if media_type == "track":
+            stmt = (
+                select(Album.musicbrainz_release_group_id, Artist.musicbrainz_artist_id)
+                .select_from(Track)
+                .join(Album, Album.id == Track.album_id)
+                .join(Artist, Artist.id == Track.artist_id)
+                .where(Track.id == media_id)
+            )
+        elif media_type == "album":
+            stmt = (
+                select(Album.musicbrainz_release_group_id, Artist.musicbrainz_artist_id)
+                .join(Artist, Artist.id == Album.artist_id)
+                .where(Album.id == media_id)
+            )
+        else:
+            stmt = (
+                select(Album.musicbrainz_release_group_id, Artist.musicbrainz_artist_id)
+                .select_from(Artist)
+                .outerjoin(Album, Album.artist_id == Artist.id)
+                .where(Artist.id == media_id)
+            )
+        keys: set[tuple[str, str]] = set()
+        for release_group, artist in await session.execute(stmt):
+            keys.update(("music", value) for value in (release_group, artist) if value)
+        return sorted(keys), []
+    return [], []

@@ -1,0 +1,128 @@
+"""Request and response bodies of the content request API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from revenge.content_requests.models import RequestMediaType, RequestStatus
+
+MusicKind = Literal["album", "artist"]
+
+
+class ContentRequestCreate(BaseModel):
+    """What to request. Title and the rest are only used when no metadata provider is set up."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    media_type: RequestMediaType
+    external_id: str = Field(min_length=1, max_length=64)
+    # Music only: a MusicBrainz release group (album, default) or an artist.
+    music_kind: MusicKind = "album"
+    # TV only: the seasons wanted (none = the whole series).
+    seasons: list[int] | None = Field(None, max_length=200)
+    title: str | None = Field(None, max_length=500)
+    year: int | None = Field(None, ge=1800, le=3000)
+    overview: str | None = Field(None, max_length=10_000)
+    poster_path: str | None = Field(None, max_length=500)
+
+
+class LibraryItemRef(BaseModel):
+    media_type: str
+    media_id: uuid.UUID
+
+
+class ContentRequestRead(BaseModel):
+    id: uuid.UUID
+    user_id: uuid.UUID
+    media_type: RequestMediaType
+    external_source: str
+    external_id: str
+    tvdb_id: int | None
+    title: str
+    year: int | None
+    overview: str | None
+    poster_path: str | None
+    seasons: list[int] | None
+    status: RequestStatus
+    # A stable code and its text in the caller's language (e.g. the item left the library).
+    status_reason: str | None
+    status_reason_text: str | None
+    admin_note: str | None
+    requested_at: datetime
+    processed_at: datetime | None
+    processed_by: uuid.UUID | None
+    available_at: datetime | None
+    library_item: LibraryItemRef | None
+    interested_count: int
+    # True when the caller is not the requester but said "me too".
+    me_too: bool
+
+
+class DenyBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    admin_note: str | None = Field(None, max_length=2000)
+
+
+class ApproveBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    admin_note: str | None = Field(None, max_length=2000)
+
+
+class SearchResult(BaseModel):
+    media_type: RequestMediaType
+    external_source: str
+    external_id: str
+    title: str
+    year: int | None
+    overview: str | None
+    poster_path: str | None
+    in_library: bool
+    library_item: LibraryItemRef | None
+    requested: bool
+    request_id: uuid.UUID | None
+    request_status: RequestStatus | None
+
+
+class SearchResults(BaseModel):
+    items: list[SearchResult]
+
+
+class QuotaUsage(BaseModel):
+    media_type: RequestMediaType
+    # None = unlimited.
+    limit: int | None
+    used: int
+    remaining: int | None
+    window_days: int
+    # When the oldest request in the window stops counting (None if nothing is used up).
+    frees_up_at: datetime | None
+
+
+class MyQuota(BaseModel):
+    auto_approve: bool
+    quotas: list[QuotaUsage]
+
+
+class UserRequestSettingsUpdate(BaseModel):
+    """Per-user overrides; null = the server default, 0 = no limit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    quota_movie: int | None = Field(None, ge=0)
+    quota_tv: int | None = Field(None, ge=0)
+    quota_music: int | None = Field(None, ge=0)
+    quota_days: int | None = Field(None, ge=1, le=3650)
+    auto_approve: bool = False
+
+
+class UserRequestSettingsRead(UserRequestSettingsUpdate):
+    user_id: uuid.UUID
+    # What applies after defaults are filled in (None = unlimited).
+    effective_quota_movie: int | None
+    effective_quota_tv: int | None
+    effective_quota_music: int | None
+    effective_quota_days: int

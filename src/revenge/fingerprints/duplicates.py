@@ -1,0 +1,242 @@
+"""Duplicate detection: a new fingerprint is looked up in the index (never the library
+re-paired), and each match joins the two subjects' groups, union-find style."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from statistics import median
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from revenge.core.config import Settings
+from revenge.fingerprints import repository as repo
+from revenge.fingerprints.engines import SourceKind
+from revenge.fingerprints.engines import chromaprint as cp
+from revenge.fingerprints.schemas import (
+    DuplicateGroupRead,
+    DuplicateKind,
+    DuplicateLinkRead,
+    DuplicateMemberRead,
+)
+from revenge.fingerprints.service import match_chromaprint, match_phash
+from revenge.library import service as library_service
+from revenge.library.models import MediaImage
+
+KIND_OF_SOURCE = {
+    SourceKind.audio: DuplicateKind.audio,
+    SourceKind.video: DuplicateKind.video,
+    SourceKind.image: DuplicateKind.image,
+}
+# Of the key frames two encodes have in common, this share must match for "same film".
+VIDEO_FRAME_QUORUM = 0.6
+LOSSLESS = {"flac", "alac", "wav", "aiff", "ape", "wavpack", "wv", "tta", "truehd", "mlp"}
+
+
+async def detect_for_subject(
+    session: AsyncSession, settings: Settings, subject_type: str, subject_id: uuid.UUID
+) -> int:
+    """Compare one subject's fresh fingerprints with the index; returns links made."""
+    rows = await repo.fingerprints_of(session, subject_type, subject_id)
+    if not rows:
+        return 0
+    me = (subject_type, subject_id)
+    owner = (rows[0].media_type, rows[0].media_id)
+    kind = KIND_OF_SOURCE[SourceKind(rows[0].source_kind)]
+    found: list[tuple[tuple[str, uuid.UUID], tuple[str, uuid.UUID], float, float]] = []
+    fp = settings.fingerprint
+    if kind == DuplicateKind.audio:
+        hits = await match_chromaprint(
+            session, settings, cp.from_bytes(rows[0].fingerprint_data), limit=50, exclude=me
+        )
+        found = [
+            ((h.subject_type, h.subject_id), (h.media_type, h.media_id), h.score, h.ber or 0.0)
+            for h in hits
+        ]
+    elif kind == DuplicateKind.image:
+        hits = await match_phash(
+            session, rows[0].phash or 0, fp.image_max_distance, limit=50, exclude=me
+        )
+        found = [
+            ((h.subject_type, h.subject_id), (h.media_type, h.media_id), h.score, h.distance or 0)
+            for h in hits
+        ]
+    else:
+        found = await _video_matches(session, rows, fp.video_max_distance, me)
+    for other, other_owner, score, measure in found:
+        await link(session, kind, (me, owner), (other, other_owner), score, measure)
+    return len(found)
+
+
+async def _video_matches(
+    session: AsyncSession, frames: list[Any], max_distance: int, me: tuple[str, uuid.UUID]
+) -> list[tuple[tuple[str, uuid.UUID], tuple[str, uuid.UUID], float, float]]:
+    """Films/episodes whose key frames at the same positions are within ``max_distance``."""
+    distances: dict[tuple[str, uuid.UUID], list[int]] = {}
+    owners: dict[tuple[str, uuid.UUID], tuple[str, uuid.UUID]] = {}
+    for frame in frames:
+        for row in await repo.phash_near(
+            session,
+            frame.phash,
+            max_distance,
+            kind=SourceKind.video,
+            frame_index=frame.frame_index,
+            exclude=me,
+        ):
+            key = (row.subject_type, row.subject_id)
+            distances.setdefault(key, []).append(int(row.distance))
+            owners[key] = (row.media_type, row.media_id)
+    needed = max(1, math.ceil(len(frames) * VIDEO_FRAME_QUORUM))
+    return [
+        (key, owners[key], round(1.0 - median(found) / 64.0, 4), float(median(found)))
+        for key, found in distances.items()
+        if len(found) >= needed
+    ]
+
+
+async def link(
+    session: AsyncSession,
+    kind: DuplicateKind,
+    a: tuple[tuple[str, uuid.UUID], tuple[str, uuid.UUID]],
+    b: tuple[tuple[str, uuid.UUID], tuple[str, uuid.UUID]],
+    score: float,
+    measure: float,
+) -> uuid.UUID:
+    """Put a and b in one group: a new one, the one either is in, or their two groups merged
+    (the smaller into the larger)."""
+    (subject_a, owner_a), (subject_b, owner_b) = a, b
+    group_a = await repo.member_group(session, kind, *subject_a)
+    group_b = await repo.member_group(session, kind, *subject_b)
+    if group_a is None and group_b is None:
+        group = await repo.create_group(session, kind)
+    elif group_a is not None and group_b is not None and group_a != group_b:
+        await repo.lock_groups(session, [group_a, group_b])
+        size_a = await repo.group_size(session, group_a)
+        size_b = await repo.group_size(session, group_b)
+        group, absorbed = (group_a, group_b) if size_a >= size_b else (group_b, group_a)
+        await repo.merge_groups(session, group, absorbed)
+    else:
+        group = group_a or group_b  # type: ignore[assignment]
+    await repo.add_member(session, group, kind, *subject_a, *owner_a)
+    await repo.add_member(session, group, kind, *subject_b, *owner_b)
+    await repo.upsert_link(session, group, kind, subject_a, subject_b, score, measure)
+    await repo.refresh_group_stats(session, group)
+    return group
+
+
+async def forget_media(session: AsyncSession, media_type: str, media_id: uuid.UUID) -> None:
+    """An item left the library: its fingerprints go, and so does its group membership.
+
+    A group left with one member is no longer a duplicate group and is deleted. (A group a
+    removed member was bridging stays one group: its remaining links still show the scores.)
+    """
+    for group_id in await repo.forget_media(session, media_type, media_id):
+        await repo.refresh_group_stats(session, group_id)
+        await repo.delete_group_if_single(session, group_id)
+
+
+def _quality(kind: str, facts: Any) -> tuple[float, ...]:
+    """Higher is better: lossless > bitrate > resolution for audio; pixels first for video
+    and images; file size breaks ties."""
+    if facts is None:
+        return (-1.0,)
+    pixels = float((facts.width or 0) * (facts.height or 0))
+    size = float(facts.size_bytes or 0)
+    if isinstance(facts, MediaImage):
+        return (pixels, size)
+    bitrate = float(facts.bitrate or 0)
+    if kind == DuplicateKind.audio:
+        return (float(_lossless(facts)), bitrate, pixels, size)
+    return (pixels, bitrate, size)
+
+
+def _lossless(facts: Any) -> bool:
+    if isinstance(facts, MediaImage):
+        return False
+    names = {(facts.audio_codec or "").lower(), (facts.container or "").lower()}
+    return bool(names & LOSSLESS) or any(name.startswith("pcm_") for name in names)
+
+
+def _format(facts: Any) -> str | None:
+    if facts is None:
+        return None
+    if isinstance(facts, MediaImage):
+        return facts.path.rsplit(".", 1)[-1].lower() if "." in facts.path else None
+    parts = [facts.container, facts.video_codec, facts.audio_codec]
+    return "/".join(p for p in parts if p) or None
+
+
+async def list_groups(
+    session: AsyncSession,
+    kind: DuplicateKind | None,
+    min_score: float | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[DuplicateGroupRead], int]:
+    groups, total = await repo.list_groups(
+        session, kind.value if kind else None, min_score, limit, offset
+    )
+    ids = [group.id for group in groups]
+    members = await repo.members_of(session, ids)
+    links = await repo.links_of(session, ids)
+    subjects = [(m.subject_type, m.subject_id) for m in members]
+    files = await repo.files_of(session, subjects)
+    titles = await library_service.describe_items(
+        session, [(m.media_type, m.media_id) for m in members]
+    )
+    result: list[DuplicateGroupRead] = []
+    for group in groups:
+        mine = [m for m in members if m.group_id == group.id]
+        reads = []
+        for member in mine:
+            facts = files.get((member.subject_type, member.subject_id))
+            reads.append(
+                DuplicateMemberRead(
+                    subject_type=member.subject_type,
+                    subject_id=member.subject_id,
+                    media_type=member.media_type,
+                    media_id=member.media_id,
+                    title=titles.get((member.media_type, member.media_id)),
+                    path=getattr(facts, "path", None),
+                    size_bytes=getattr(facts, "size_bytes", None),
+                    format=_format(facts),
+                    bitrate=getattr(facts, "bitrate", None),
+                    width=getattr(facts, "width", None),
+                    height=getattr(facts, "height", None),
+                    lossless=facts is not None and _lossless(facts),
+                    keep=False,
+                )
+            )
+        best = max(
+            range(len(reads)),
+            key=lambda i: _quality(
+                group.kind, files.get((mine[i].subject_type, mine[i].subject_id))
+            ),
+            default=None,
+        )
+        if best is not None:
+            reads[best].keep = True
+        result.append(
+            DuplicateGroupRead(
+                id=group.id,
+                kind=DuplicateKind(group.kind),
+                member_count=group.member_count,
+                min_score=group.min_score,
+                keep=reads[best] if best is not None else None,
+                members=reads,
+                links=[
+                    DuplicateLinkRead(
+                        a_type=lk.a_type,
+                        a_id=lk.a_id,
+                        b_type=lk.b_type,
+                        b_id=lk.b_id,
+                        score=lk.score,
+                        measure=lk.measure,
+                    )
+                    for lk in links
+                    if lk.group_id == group.id
+                ],
+            )
+        )
+    return result, total

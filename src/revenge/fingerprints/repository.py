@@ -1,0 +1,567 @@
+"""Queries: what to fingerprint, storing hashes, index look-ups and the duplicate groups."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from revenge.fingerprints.engines import Fingerprint, SourceKind
+from revenge.fingerprints.engines.phash import chunk_radius, chunks, neighbours
+from revenge.fingerprints.models import (
+    DuplicateGroup,
+    DuplicateLink,
+    DuplicateMember,
+    FingerprintFailure,
+    FingerprintRun,
+    MediaFingerprint,
+)
+from revenge.library.models import Episode, MediaFile, MediaImage, Movie, Track
+
+# What a subject type is fingerprinted from, in the order a library-wide run visits them.
+SUBJECT_MODELS: dict[str, Any] = {
+    "image": MediaImage,
+    "track": Track,
+    "movie": Movie,
+    "episode": Episode,
+}
+RUN_STAGES = list(SUBJECT_MODELS)
+SOURCE_KINDS = {
+    "image": SourceKind.image,
+    "track": SourceKind.audio,
+    "movie": SourceKind.video,
+    "episode": SourceKind.video,
+}
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Something with one file that gets fingerprinted, and the library item it belongs to."""
+
+    subject_type: str
+    subject_id: uuid.UUID
+    media_type: str
+    media_id: uuid.UUID
+    path: str | None
+    size: int
+    mtime: float
+
+    @property
+    def source_kind(self) -> SourceKind:
+        return SOURCE_KINDS[self.subject_type]
+
+
+async def load_subject(
+    session: AsyncSession, subject_type: str, subject_id: uuid.UUID
+) -> Subject | None:
+    if subject_type == "image":
+        image = await session.get(MediaImage, subject_id)
+        if image is None:
+            return None
+        return Subject(
+            "image",
+            image.id,
+            image.media_type,
+            image.media_id,
+            image.path,
+            image.size_bytes,
+            image.mtime,
+        )
+    model = SUBJECT_MODELS.get(subject_type)
+    if model is None:
+        return None
+    row = (
+        await session.execute(
+            select(model.id, MediaFile.path, MediaFile.size_bytes, MediaFile.mtime)
+            .outerjoin(MediaFile, MediaFile.id == model.file_id)
+            .where(model.id == subject_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    return Subject(subject_type, row[0], subject_type, row[0], row[1], row[2] or 0, row[3] or 0.0)
+
+
+async def image_ids_of(
+    session: AsyncSession, media_type: str, media_id: uuid.UUID
+) -> list[uuid.UUID]:
+    rows = await session.execute(
+        select(MediaImage.id)
+        .where(
+            MediaImage.media_type == media_type,
+            MediaImage.media_id == media_id,
+            MediaImage.missing_at.is_(None),
+        )
+        .order_by(MediaImage.id)
+    )
+    return list(rows.scalars())
+
+
+def _stage_query(stage: int) -> Any:
+    model = SUBJECT_MODELS[RUN_STAGES[stage]]
+    query = select(model.id).where(model.missing_at.is_(None))
+    if model is not MediaImage:
+        query = query.where(model.file_id.is_not(None))
+    return model, query
+
+
+async def count_subjects(session: AsyncSession) -> int:
+    total = 0
+    for stage in range(len(RUN_STAGES)):
+        _, query = _stage_query(stage)
+        total += (
+            await session.execute(select(func.count()).select_from(query.subquery()))
+        ).scalar_one()
+    return int(total)
+
+
+async def next_subjects(
+    session: AsyncSession, stage: int, cursor: uuid.UUID | None, limit: int
+) -> list[uuid.UUID]:
+    """The next ``limit`` subject ids of ``stage`` after ``cursor`` (keyset, so resumable)."""
+    model, query = _stage_query(stage)
+    if cursor is not None:
+        query = query.where(model.id > cursor)
+    return list((await session.execute(query.order_by(model.id).limit(limit))).scalars())
+
+
+async def fingerprints_of(
+    session: AsyncSession, subject_type: str, subject_id: uuid.UUID
+) -> list[MediaFingerprint]:
+    rows = await session.execute(
+        select(MediaFingerprint)
+        .where(
+            MediaFingerprint.subject_type == subject_type,
+            MediaFingerprint.subject_id == subject_id,
+        )
+        .order_by(MediaFingerprint.frame_index)
+    )
+    return list(rows.scalars())
+
+
+async def fingerprints_of_media(
+    session: AsyncSession, media_type: str, media_id: uuid.UUID
+) -> list[MediaFingerprint]:
+    rows = await session.execute(
+        select(MediaFingerprint)
+        .where(MediaFingerprint.media_type == media_type, MediaFingerprint.media_id == media_id)
+        .order_by(MediaFingerprint.subject_type, MediaFingerprint.frame_index)
+    )
+    return list(rows.scalars())
+
+
+async def replace_fingerprints(
+    session: AsyncSession, subject: Subject, fingerprints: Sequence[Fingerprint]
+) -> list[MediaFingerprint]:
+    await session.execute(
+        delete(MediaFingerprint).where(
+            MediaFingerprint.subject_type == subject.subject_type,
+            MediaFingerprint.subject_id == subject.subject_id,
+        )
+    )
+    rows = [
+        MediaFingerprint(
+            media_type=subject.media_type,
+            media_id=subject.media_id,
+            subject_type=subject.subject_type,
+            subject_id=subject.subject_id,
+            source_kind=subject.source_kind.value,
+            fingerprint_type=fp.fingerprint_type.value,
+            frame_index=fp.frame_index,
+            fingerprint_data=fp.data,
+            phash=fp.phash,
+            match_terms=fp.terms or None,
+            duration_ms=fp.duration_ms,
+            algorithm=fp.algorithm,
+            algorithm_version=fp.algorithm_version,
+            source_path=subject.path or "",
+            source_size=subject.size,
+            source_mtime=subject.mtime,
+        )
+        for fp in fingerprints
+    ]
+    session.add_all(rows)
+    await session.flush()
+    await clear_failure(session, subject)
+    return rows
+
+
+async def record_failure(session: AsyncSession, subject: Subject, reason: str) -> None:
+    stmt = insert(FingerprintFailure).values(
+        subject_type=subject.subject_type,
+        subject_id=subject.subject_id,
+        source_path=subject.path,
+        reason=reason,
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["subject_type", "subject_id"],
+            set_={
+                "reason": stmt.excluded.reason,
+                "source_path": stmt.excluded.source_path,
+                "updated_at": func.now(),
+            },
+        )
+    )
+
+
+async def clear_failure(session: AsyncSession, subject: Subject) -> None:
+    await session.execute(
+        delete(FingerprintFailure).where(
+            FingerprintFailure.subject_type == subject.subject_type,
+            FingerprintFailure.subject_id == subject.subject_id,
+        )
+    )
+
+
+# Candidates share at least one indexed term (GIN on match_terms); the ones sharing most are
+# scored first. Without the index this would compare against every stored fingerprint.
+_CHROMAPRINT_CANDIDATES = text(
+    """
+    SELECT id, subject_type, subject_id, media_type, media_id, shared
+    FROM (
+        SELECT id, subject_type, subject_id, media_type, media_id,
+               cardinality(ARRAY(SELECT unnest(match_terms)
+                                 INTERSECT SELECT unnest(CAST(:terms AS int[])))) AS shared
+        FROM media_fingerprints
+        WHERE fingerprint_type = 'chromaprint' AND match_terms && CAST(:terms AS int[])
+          AND NOT (subject_type = :exclude_type AND subject_id = CAST(:exclude_id AS uuid))
+    ) AS candidates
+    ORDER BY shared DESC
+    LIMIT :limit
+    """
+)
+
+
+async def chromaprint_candidates(
+    session: AsyncSession,
+    terms: list[int],
+    *,
+    limit: int = 25,
+    exclude: tuple[str, uuid.UUID] | None = None,
+) -> list[Any]:
+    if not terms:
+        return []
+    exclude_type, exclude_id = exclude or ("", uuid.UUID(int=0))
+    # PostgreSQL cannot estimate `&&` on random terms (it guesses half the table) and would
+    # scan every row with a quadratic array overlap: seconds instead of milliseconds. The
+    # GIN index is always right here, so the planner is told so for this one statement.
+    await session.execute(text("SELECT set_config('enable_seqscan', 'off', true)"))
+    rows = await session.execute(
+        _CHROMAPRINT_CANDIDATES,
+        {
+            "terms": terms,
+            "limit": limit,
+            "exclude_type": exclude_type,
+            "exclude_id": str(exclude_id),
+        },
+    )
+    found = list(rows)
+    await session.execute(text("SELECT set_config('enable_seqscan', 'on', true)"))
+    return found
+
+
+async def fingerprint_data(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, bytes]:
+    rows = await session.execute(
+        select(MediaFingerprint.id, MediaFingerprint.fingerprint_data).where(
+            MediaFingerprint.id.in_(ids)
+        )
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+_PHASH_NEAR = text(
+    """
+    SELECT subject_type, subject_id, media_type, media_id, frame_index, phash,
+           bit_count(CAST((phash # :q) AS bit(64))) AS distance
+    FROM media_fingerprints
+    WHERE (c0 = ANY(:n0) OR c1 = ANY(:n1) OR c2 = ANY(:n2) OR c3 = ANY(:n3))
+      AND fingerprint_type = 'phash' AND source_kind = :kind
+      AND (CAST(:frame AS int) IS NULL OR frame_index = :frame)
+      AND bit_count(CAST((phash # :q) AS bit(64))) <= :d
+      AND NOT (subject_type = :exclude_type AND subject_id = CAST(:exclude_id AS uuid))
+    ORDER BY distance
+    LIMIT :limit
+    """
+)
+
+
+async def phash_near(
+    session: AsyncSession,
+    value: int,
+    max_distance: int,
+    *,
+    kind: SourceKind,
+    frame_index: int | None = None,
+    exclude: tuple[str, uuid.UUID] | None = None,
+    limit: int = 50,
+) -> list[Any]:
+    """Stored pHashes within ``max_distance`` of ``value`` via the four chunk indexes.
+
+    Looking up every chunk value within ``d // 4`` bits makes the search exact (pigeonhole).
+    """
+    radius = chunk_radius(max_distance)
+    params: dict[str, Any] = {
+        f"n{i}": neighbours(chunk, radius) for i, chunk in enumerate(chunks(value))
+    }
+    exclude_type, exclude_id = exclude or ("", uuid.UUID(int=0))
+    params.update(
+        q=value,
+        d=max_distance,
+        kind=kind.value,
+        frame=frame_index,
+        exclude_type=exclude_type,
+        exclude_id=str(exclude_id),
+        limit=limit,
+    )
+    return list(await session.execute(_PHASH_NEAR, params))
+
+
+# --- duplicate groups ------------------------------------------------------------------------
+
+
+async def member_group(
+    session: AsyncSession, kind: str, subject_type: str, subject_id: uuid.UUID
+) -> uuid.UUID | None:
+    return (
+        await session.execute(
+            select(DuplicateMember.group_id).where(
+                DuplicateMember.kind == kind,
+                DuplicateMember.subject_type == subject_type,
+                DuplicateMember.subject_id == subject_id,
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def lock_groups(session: AsyncSession, group_ids: Sequence[uuid.UUID]) -> None:
+    # Two detection jobs merging the same groups must not interleave.
+    await session.execute(
+        select(DuplicateGroup.id)
+        .where(DuplicateGroup.id.in_(group_ids))
+        .order_by(DuplicateGroup.id)
+        .with_for_update()
+    )
+
+
+async def create_group(session: AsyncSession, kind: str) -> uuid.UUID:
+    group = DuplicateGroup(kind=kind, member_count=0, min_score=1.0)
+    session.add(group)
+    await session.flush()
+    return group.id
+
+
+async def add_member(
+    session: AsyncSession,
+    group_id: uuid.UUID,
+    kind: str,
+    subject_type: str,
+    subject_id: uuid.UUID,
+    media_type: str,
+    media_id: uuid.UUID,
+) -> None:
+    await session.execute(
+        insert(DuplicateMember)
+        .values(
+            group_id=group_id,
+            kind=kind,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            media_type=media_type,
+            media_id=media_id,
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+async def merge_groups(session: AsyncSession, keep: uuid.UUID, absorbed: uuid.UUID) -> None:
+    await session.execute(
+        update(DuplicateMember).where(DuplicateMember.group_id == absorbed).values(group_id=keep)
+    )
+    await session.execute(
+        update(DuplicateLink).where(DuplicateLink.group_id == absorbed).values(group_id=keep)
+    )
+    await session.execute(delete(DuplicateGroup).where(DuplicateGroup.id == absorbed))
+
+
+async def group_size(session: AsyncSession, group_id: uuid.UUID) -> int:
+    return int(
+        (
+            await session.execute(select(func.count()).where(DuplicateMember.group_id == group_id))
+        ).scalar_one()
+    )
+
+
+async def upsert_link(
+    session: AsyncSession,
+    group_id: uuid.UUID,
+    kind: str,
+    a: tuple[str, uuid.UUID],
+    b: tuple[str, uuid.UUID],
+    score: float,
+    measure: float,
+) -> None:
+    first, second = sorted([a, b], key=lambda s: (s[0], str(s[1])))
+    stmt = insert(DuplicateLink).values(
+        group_id=group_id,
+        kind=kind,
+        a_type=first[0],
+        a_id=first[1],
+        b_type=second[0],
+        b_id=second[1],
+        score=score,
+        measure=measure,
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["kind", "a_type", "a_id", "b_type", "b_id"],
+            set_={
+                "score": stmt.excluded.score,
+                "measure": stmt.excluded.measure,
+                "group_id": group_id,
+            },
+        )
+    )
+
+
+async def refresh_group_stats(session: AsyncSession, group_id: uuid.UUID) -> None:
+    await session.execute(
+        text(
+            """
+            UPDATE fingerprint_duplicate_groups g SET
+                member_count = (SELECT count(*) FROM fingerprint_duplicate_members m WHERE m.group_id = g.id),
+                min_score = COALESCE((SELECT min(score) FROM fingerprint_duplicate_links l WHERE l.group_id = g.id), 1.0),
+                updated_at = now()
+            WHERE g.id = :id
+            """
+        ),
+        {"id": group_id},
+    )
+
+
+async def delete_group_if_single(session: AsyncSession, group_id: uuid.UUID) -> None:
+    if await group_size(session, group_id) < 2:
+        await session.execute(delete(DuplicateGroup).where(DuplicateGroup.id == group_id))
+
+
+async def list_groups(
+    session: AsyncSession, kind: str | None, min_score: float | None, limit: int, offset: int
+) -> tuple[list[DuplicateGroup], int]:
+    query = select(DuplicateGroup).where(DuplicateGroup.member_count > 1)
+    if kind:
+        query = query.where(DuplicateGroup.kind == kind)
+    if min_score is not None:
+        query = query.where(DuplicateGroup.min_score >= min_score)
+    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    rows = await session.execute(
+        query.order_by(DuplicateGroup.created_at, DuplicateGroup.id).limit(limit).offset(offset)
+    )
+    return list(rows.scalars()), int(total)
+
+
+async def members_of(
+    session: AsyncSession, group_ids: Sequence[uuid.UUID]
+) -> list[DuplicateMember]:
+    rows = await session.execute(
+        select(DuplicateMember)
+        .where(DuplicateMember.group_id.in_(group_ids))
+        .order_by(DuplicateMember.subject_type, DuplicateMember.subject_id)
+    )
+    return list(rows.scalars())
+
+
+async def links_of(session: AsyncSession, group_ids: Sequence[uuid.UUID]) -> list[DuplicateLink]:
+    rows = await session.execute(
+        select(DuplicateLink)
+        .where(DuplicateLink.group_id.in_(group_ids))
+        .order_by(DuplicateLink.score.desc())
+    )
+    return list(rows.scalars())
+
+
+async def files_of(
+    session: AsyncSession, subjects: Sequence[tuple[str, uuid.UUID]]
+) -> dict[tuple[str, uuid.UUID], Any]:
+    """Size/format facts of each subject's file (for sizes, formats and "keep best")."""
+    found: dict[tuple[str, uuid.UUID], Any] = {}
+    by_type: dict[str, list[uuid.UUID]] = {}
+    for subject_type, subject_id in subjects:
+        by_type.setdefault(subject_type, []).append(subject_id)
+    for subject_type, ids in by_type.items():
+        if subject_type == "image":
+            rows = await session.execute(select(MediaImage).where(MediaImage.id.in_(ids)))
+            for image in rows.scalars():
+                found[("image", image.id)] = image
+            continue
+        model = SUBJECT_MODELS[subject_type]
+        file_rows = await session.execute(
+            select(model.id, MediaFile)
+            .join(MediaFile, MediaFile.id == model.file_id)
+            .where(model.id.in_(ids))
+        )
+        for subject_id, media_file in file_rows:
+            found[(subject_type, subject_id)] = media_file
+    return found
+
+
+# --- runs ----------------------------------------------------------------------------------
+
+
+async def active_run(session: AsyncSession) -> FingerprintRun | None:
+    return (
+        await session.execute(
+            select(FingerprintRun)
+            .where(FingerprintRun.status.in_(("queued", "running")))
+            .order_by(FingerprintRun.created_at)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
+async def get_run(
+    session: AsyncSession, run_id: uuid.UUID, *, lock: bool = False
+) -> FingerprintRun | None:
+    query = select(FingerprintRun).where(FingerprintRun.id == run_id)
+    if lock:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def forget_media(
+    session: AsyncSession, media_type: str, media_id: uuid.UUID
+) -> list[uuid.UUID]:
+    """Drop an item's fingerprints and its place in duplicate groups; returns touched groups."""
+    await session.execute(
+        delete(MediaFingerprint).where(
+            MediaFingerprint.media_type == media_type, MediaFingerprint.media_id == media_id
+        )
+    )
+    members = await session.execute(
+        delete(DuplicateMember)
+        .where(DuplicateMember.media_type == media_type, DuplicateMember.media_id == media_id)
+        .returning(
+            DuplicateMember.group_id, DuplicateMember.subject_type, DuplicateMember.subject_id
+        )
+    )
+    groups: set[uuid.UUID] = set()
+    for group_id, subject_type, subject_id in members:
+        groups.add(group_id)
+        for side_type, side_id in (
+            (DuplicateLink.a_type, DuplicateLink.a_id),
+            (DuplicateLink.b_type, DuplicateLink.b_id),
+        ):
+            await session.execute(
+                delete(DuplicateLink).where(
+                    DuplicateLink.group_id == group_id,
+                    side_type == subject_type,
+                    side_id == subject_id,
+                )
+            )
+    return sorted(groups)

@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from revenge.fingerprints.engines import FingerprintType
+
+
+class GenerateTarget(StrEnum):
+    """``{type}`` of the generate endpoint: a library item type, or one image."""
+
+    track = "track"
+    movie = "movie"
+    episode = "episode"
+    album = "album"
+    artist = "artist"
+    series = "series"
+    season = "season"
+    image = "image"
+
+
+class DuplicateKind(StrEnum):
+    audio = "audio"  # same recording (Chromaprint)
+    video = "video"  # same film/episode in another encode (key-frame pHashes)
+    image = "image"  # same poster/cover art (pHash)
+
+
+class FingerprintRead(BaseModel):
+    id: uuid.UUID
+    subject_type: str
+    subject_id: uuid.UUID
+    media_type: str
+    media_id: uuid.UUID
+    source_kind: str
+    fingerprint_type: FingerprintType
+    frame_index: int
+    duration_ms: int | None
+    algorithm: str
+    algorithm_version: str
+    source_path: str
+    source_size: int
+    phash: str | None = None  # 16 hex digits
+    length: int | None = None  # Chromaprint sub-fingerprints
+    created_at: datetime
+
+
+class GenerateOutcome(BaseModel):
+    subject_type: str
+    subject_id: uuid.UUID
+    status: Literal["generated", "unchanged", "failed", "no_file"]
+    reason: str | None = None
+    fingerprints: list[FingerprintRead] = []
+
+
+class GenerateItemResult(BaseModel):
+    media_type: str
+    media_id: uuid.UUID
+    outcomes: list[GenerateOutcome]
+
+
+class RunRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    status: str
+    total: int
+    done: int
+    skipped: int
+    failed: int
+    progress: float = 0.0
+    recent_errors: list[dict[str, Any]]
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class MatchRequest(BaseModel):
+    """A raw fingerprint to look up: Chromaprint integers (``fpcalc -raw``) or a pHash."""
+
+    fingerprint_type: FingerprintType
+    fingerprint: list[int] | None = Field(
+        None, min_length=8, max_length=20000, description="Chromaprint sub-fingerprints"
+    )
+    phash: str | None = Field(None, pattern=r"^[0-9a-fA-F]{16}$", description="64-bit pHash, hex")
+    limit: int = Field(10, ge=1, le=100)
+
+
+class MatchThreshold(BaseModel):
+    max_ber: float | None = None
+    max_distance: int | None = None
+
+
+class MatchHit(BaseModel):
+    subject_type: str
+    subject_id: uuid.UUID
+    media_type: str
+    media_id: uuid.UUID
+    title: str | None
+    score: float
+    ber: float | None = None
+    offset_seconds: float | None = None
+    distance: int | None = None
+
+
+class MatchResult(BaseModel):
+    fingerprint_type: FingerprintType
+    threshold: MatchThreshold
+    query_phash: str | None = None
+    query_length: int | None = None
+    matches: list[MatchHit]
+
+
+class DuplicateMemberRead(BaseModel):
+    subject_type: str
+    subject_id: uuid.UUID
+    media_type: str
+    media_id: uuid.UUID
+    title: str | None
+    path: str | None
+    size_bytes: int | None
+    format: str | None
+    bitrate: int | None
+    width: int | None
+    height: int | None
+    lossless: bool
+    keep: bool
+
+
+class DuplicateLinkRead(BaseModel):
+    a_type: str
+    a_id: uuid.UUID
+    b_type: str
+    b_id: uuid.UUID
+    score: float
+    measure: float
+
+
+class DuplicateGroupRead(BaseModel):
+    id: uuid.UUID
+    kind: DuplicateKind
+    member_count: int
+    min_score: float
+    keep: DuplicateMemberRead | None
+    members: list[DuplicateMemberRead]
+    links: list[DuplicateLinkRead]
