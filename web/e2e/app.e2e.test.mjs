@@ -229,6 +229,9 @@ const PAGES = [
   { name: 'notifications', title: 'ui.notifications.title', via: 'badge', ready: '[data-testid=preferences-table]' },
   { name: 'shares', title: 'ui.shares.title', nav: 'ui.nav.shares', ready: '[data-testid=shares-table], [data-testid=shares-empty]' },
   { name: 'admin-libraries', title: 'ui.libraries.title', nav: 'ui.nav.admin_libraries', ready: '[data-testid=libraries-list], [data-testid=libraries-empty]' },
+  { name: 'requests', title: 'ui.requests.title', nav: 'ui.nav.requests', ready: '[data-testid=my-requests], [data-testid=requests-empty]' },
+  { name: 'admin-requests', title: 'ui.admin_requests.title', nav: 'ui.nav.admin_requests', ready: '[data-testid=request-queue], [data-testid=request-queue-empty]' },
+  { name: 'admin-duplicates', title: 'ui.duplicates.title', nav: 'ui.nav.admin_duplicates', ready: '[data-testid=duplicates-list], [data-testid=duplicates-empty]' },
   { name: 'stats', title: 'ui.stats.title', nav: 'ui.nav.stats', ready: '[data-testid=stats-history-chart]' },
   { name: 'admin-analytics', title: 'ui.analytics.title', nav: 'ui.nav.admin_analytics', ready: '[data-testid=chart-hours]' },
 ];
@@ -567,6 +570,46 @@ test('an admin adds a library and scans it, watching the progress to the end', a
   const found = await api('GET', '/library/movies?q=another', { token });
   assert.equal(found.body.total, 1, 'the scanned movie is in the library');
   await page.context().close();
+});
+
+test('a user requests a movie, the admin approves it, and the badge of the user counts it live', async () => {
+  // No TMDB in this sandbox: the request carries its own title (the API's no-provider path).
+  const maria = await apiLogin('maria', 'maria-password');
+  const created = await api('POST', '/requests', {
+    token: maria.access_token,
+    body: { media_type: 'movie', external_id: '603', title: 'The Matrix', year: 1999 },
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+
+  const hers = await newPage('es-ES');
+  await hers.goto(`${baseUrl}/login`);
+  await loginThroughUi(hers, 'maria', 'maria-password');
+  await expectHeading(hers, msg('es', 'ui.history.title'));
+  await open(hers, PAGES.find((p) => p.name === 'requests'), 'es');
+  const mine = hers.getByTestId('my-requests').locator('li', { hasText: 'The Matrix' });
+  await mine.filter({ hasText: msg('es', 'ui.request_status.pending') }).waitFor();
+  await hers.waitForTimeout(500); // the badge's stream is connected
+  const before = await badgeCount(hers);
+
+  const admin = await newPage('de-DE');
+  await admin.goto(`${baseUrl}/login`);
+  await loginThroughUi(admin, ADMIN.username, ADMIN.password);
+  await expectHeading(admin, msg('de', 'ui.history.title'));
+  await open(admin, PAGES.find((p) => p.name === 'admin-requests'), 'de');
+  const queued = admin.getByTestId('request-queue').locator('li', { hasText: 'The Matrix' });
+  await queued.locator('input[name=admin_note]').fill('Kommt heute Abend');
+  await queued.getByRole('button', { name: msg('de', 'ui.requests.approve') }).click();
+  await admin.getByRole('status').filter({ hasText: 'The Matrix' }).waitFor();
+  await admin.screenshot({ path: path.join(RESULTS, 'de-desktop-requests-approved.png'), fullPage: true });
+  await admin.context().close();
+
+  await hers.getByTestId('notification-count').filter({ hasText: String(before + 1) }).waitFor({ timeout: 30_000 });
+  await hers.reload();
+  await hers.getByTestId('my-requests').locator('li', { hasText: 'The Matrix' }).filter({ hasText: msg('es', 'ui.request_status.approved') }).waitFor();
+  await hers.getByTestId('notification-badge').click();
+  await hers.getByTestId('notification').filter({ hasText: 'The Matrix' }).waitFor();
+  await hers.screenshot({ path: path.join(RESULTS, 'es-desktop-notifications-request.png'), fullPage: true });
+  await hers.context().close();
 });
 
 test('every main page in all four languages: screenshots, translated, fits a phone', async () => {

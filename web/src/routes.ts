@@ -45,6 +45,12 @@ export const routes: RouteDef[] = [
   { path: '/s/:token', page: () => import('./pages/SharePage.svelte'), title: 'ui.share_page.title', public: true },
   { path: '/share/:token', page: () => import('./pages/SharePage.svelte'), title: 'ui.share_page.title', public: true },
   {
+    path: '/requests',
+    page: () => import('./pages/Requests.svelte'),
+    title: 'ui.requests.title',
+    nav: { section: 'main', label: 'ui.nav.requests' },
+  },
+  {
     path: '/stats',
     page: () => import('./pages/Stats.svelte'),
     title: 'ui.stats.title',
@@ -63,6 +69,20 @@ export const routes: RouteDef[] = [
     page: () => import('./pages/admin/Libraries.svelte'),
     title: 'ui.libraries.title',
     nav: { section: 'admin', label: 'ui.nav.admin_libraries' },
+    admin: true,
+  },
+  {
+    path: '/admin/requests',
+    page: () => import('./pages/admin/Requests.svelte'),
+    title: 'ui.admin_requests.title',
+    nav: { section: 'admin', label: 'ui.nav.admin_requests' },
+    admin: true,
+  },
+  {
+    path: '/admin/duplicates',
+    page: () => import('./pages/admin/Duplicates.svelte'),
+    title: 'ui.duplicates.title',
+    nav: { section: 'admin', label: 'ui.nav.admin_duplicates' },
     admin: true,
   },
   {

@@ -76,3 +76,22 @@ export const SCAN_STATUS_LABELS: Record<string, string> = {
   done: 'ui.scan_status.done',
   failed: 'ui.scan_status.failed',
 };
+
+export const DUPLICATE_KIND_LABELS: Record<string, string> = {
+  audio: 'ui.duplicate_kind.audio',
+  video: 'ui.duplicate_kind.video',
+  image: 'ui.duplicate_kind.image',
+};
+
+export const REQUEST_TYPE_LABELS: Record<string, string> = {
+  movie: 'ui.media_type.movie',
+  tv: 'ui.library_kind.tv',
+  music: 'ui.library_kind.music',
+};
+
+export const REQUEST_STATUS_LABELS: Record<string, string> = {
+  pending: 'ui.request_status.pending',
+  approved: 'ui.request_status.approved',
+  denied: 'ui.request_status.denied',
+  available: 'ui.request_status.available',
+};
