@@ -52,6 +52,14 @@ from revenge.notifications.models import (
     PushDevice,
 )
 from revenge.playback.models import PlayEvent, PlaySession
+from revenge.scrobbling.models import (
+    ScrobbleAuthState,
+    ScrobbleConnection,
+    ScrobbleHistoryImport,
+    ScrobbleQueueItem,
+    ScrobbleRating,
+    ScrobbleWatchlistItem,
+)
 from revenge.share_links.models import MediaGrant, MediaGrantAccess
 from revenge.users.models import ApiKey, AuthSession, User
 
@@ -97,6 +105,12 @@ __all__ = [
     "Ranking",
     "RateLimitBucket",
     "RequestUserSettings",
+    "ScrobbleAuthState",
+    "ScrobbleConnection",
+    "ScrobbleHistoryImport",
+    "ScrobbleQueueItem",
+    "ScrobbleRating",
+    "ScrobbleWatchlistItem",
     "Season",
     "Series",
     "Track",

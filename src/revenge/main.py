@@ -37,6 +37,7 @@ from revenge.library.api import admin_router as library_admin_router
 from revenge.library.api import read_router as library_read_router
 from revenge.notifications.api import router as notifications_router
 from revenge.playback.api import router as playback_router
+from revenge.scrobbling.api import router as scrobbling_router
 from revenge.share_links.api import router as share_links_router
 from revenge.system.api import ops_router
 from revenge.system.api import router as system_router
@@ -51,6 +52,7 @@ API_PREFIX = "/api/v1"
 FEATURE_ROUTERS = [
     users_router,
     playback_router,
+    scrobbling_router,
     i18n_router,
     system_router,
     notifications_router,

@@ -10,10 +10,12 @@ from revenge.fingerprints import jobs as fingerprints_jobs
 from revenge.library import jobs as library_jobs
 from revenge.notifications import jobs as notifications_jobs
 from revenge.playback import jobs as playback_jobs
+from revenge.scrobbling import jobs as scrobbling_jobs
 from revenge.system import jobs as system_jobs
 
 FEATURE_JOB_MODULES = [
     playback_jobs,
+    scrobbling_jobs,
     system_jobs,
     notifications_jobs,
     analytics_jobs,

@@ -60,6 +60,8 @@ class TraktSettings(BaseSettings):
     auth_url: str = "https://trakt.tv"
     client_id: str | None = None
     client_secret: SecretStr | None = None
+    # Trakt allows one POST per second per user (AUTHED_API_POST_LIMIT).
+    write_interval_seconds: float = 1.0
 
 
 class LastfmSettings(BaseSettings):
@@ -73,6 +75,17 @@ class LastfmSettings(BaseSettings):
 class ListenBrainzSettings(BaseSettings):
     model_config = _group("REVENGE_LISTENBRAINZ_")
     api_url: str = "https://api.listenbrainz.org"
+
+
+class ScrobbleSettings(BaseSettings):
+    """Delivery policy of the scrobble queue (README "Scrobbling")."""
+
+    model_config = _group("REVENGE_SCROBBLE_")
+    max_attempts: int = 12
+    backoff_base_seconds: float = 30.0
+    backoff_cap_seconds: float = 6 * 3600.0
+    # now-playing / start / pause older than this are dropped instead of sent late.
+    ephemeral_ttl_seconds: int = 3600
 
 
 class MetadataSettings(BaseSettings):
@@ -169,6 +182,7 @@ class Settings(BaseSettings):
     trakt: TraktSettings = Field(default_factory=TraktSettings)
     lastfm: LastfmSettings = Field(default_factory=LastfmSettings)
     listenbrainz: ListenBrainzSettings = Field(default_factory=ListenBrainzSettings)
+    scrobble: ScrobbleSettings = Field(default_factory=ScrobbleSettings)
     metadata: MetadataSettings = Field(default_factory=MetadataSettings)
     play_rules: PlayRuleSettings = Field(default_factory=PlayRuleSettings)
     share: ShareSettings = Field(default_factory=ShareSettings)

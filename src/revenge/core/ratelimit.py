@@ -25,44 +25,48 @@ class RateLimitBucket(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
+# A window opens at a key's first hit and lasts ``window`` seconds (not aligned to the clock,
+# so a burst straddling a boundary cannot get twice the limit).
 _HIT = text(
     """
     INSERT INTO shared.rate_limit_buckets (key, window_start, hits, expires_at)
-    VALUES (:key, :window_start, 1, to_timestamp(:window_end))
+    VALUES (:key, :now, 1, to_timestamp(:now + :window))
     ON CONFLICT (key) DO UPDATE SET
-        hits = CASE WHEN rate_limit_buckets.window_start = EXCLUDED.window_start
+        hits = CASE WHEN rate_limit_buckets.window_start + :window > :now
                     THEN rate_limit_buckets.hits + 1 ELSE 1 END,
-        window_start = EXCLUDED.window_start,
-        expires_at = EXCLUDED.expires_at
+        window_start = CASE WHEN rate_limit_buckets.window_start + :window > :now
+                            THEN rate_limit_buckets.window_start ELSE :now END,
+        expires_at = CASE WHEN rate_limit_buckets.window_start + :window > :now
+                          THEN rate_limit_buckets.expires_at ELSE to_timestamp(:now + :window) END
     RETURNING hits
     """
 )
 _READ = text(
-    "SELECT hits FROM shared.rate_limit_buckets WHERE key = :key AND window_start = :window_start"
+    "SELECT hits, window_start FROM shared.rate_limit_buckets "
+    "WHERE key = :key AND window_start + :window > :now"
 )
 _RESET = text("DELETE FROM shared.rate_limit_buckets WHERE key = :key")
 
 
-def _window(window_seconds: int) -> tuple[int, int]:
-    now = int(utcnow().timestamp())
-    start = now - now % window_seconds
-    return start, start + window_seconds - now
+def _now() -> int:
+    return int(utcnow().timestamp())
 
 
 async def retry_after_if_blocked(key: str, *, limit: int, window_seconds: int) -> int | None:
     """Seconds until ``key`` may try again, or None if it is under ``limit``."""
-    start, remaining = _window(window_seconds)
+    now = _now()
     async with get_database().autonomous() as session:
-        hits = (await session.execute(_READ, {"key": key, "window_start": start})).scalar()
-    return remaining if hits is not None and hits >= limit else None
+        row = (
+            await session.execute(_READ, {"key": key, "window": window_seconds, "now": now})
+        ).first()
+    if row is None or row.hits < limit:
+        return None
+    return max(1, row.window_start + window_seconds - now)
 
 
 async def record_hit(key: str, *, window_seconds: int) -> int:
-    start, _ = _window(window_seconds)
     async with get_database().autonomous() as session:
-        result = await session.execute(
-            _HIT, {"key": key, "window_start": start, "window_end": start + window_seconds}
-        )
+        result = await session.execute(_HIT, {"key": key, "window": window_seconds, "now": _now()})
         return int(result.scalar_one())
 
 

@@ -1,0 +1,1 @@
+"""Scrobble providers behind one Protocol (``base``), chosen by name in ``registry``."""

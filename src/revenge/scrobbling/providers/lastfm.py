@@ -1,0 +1,403 @@
+"""Last.fm (tracks): web auth, signed calls, now playing, batched scrobbles, love, similar.
+
+Wire facts: PROVIDER_PROTOCOLS.md §2. Write calls are form-encoded POSTs signed with
+``api_sig`` = md5 of the sorted ``name+value`` pairs (without ``format``/``callback``) plus the
+shared secret. Errors can arrive with HTTP 200, so the body decides.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx2 as httpx
+
+from revenge.core.config import LastfmSettings
+from revenge.core.http import PermanentError, RetryableError, new_client, parse_retry_after
+from revenge.library.snapshots import ItemSnapshot
+from revenge.scrobbling.providers.base import (
+    ConnectStart,
+    Credentials,
+    DeliveryResult,
+    DevicePoll,
+    ImportedItem,
+    Outbound,
+    Outcome,
+    PlannedAction,
+    PlayFacts,
+    PlayTransition,
+    ProviderName,
+    Recommendation,
+    ReconnectRequired,
+    SyncPage,
+    Unsupported,
+    retry_rest,
+)
+
+MAX_SCROBBLES_PER_REQUEST = 50
+RETRYABLE_CODES = frozenset({11, 16, 29})
+RECONNECT_CODES = frozenset({9})
+# ignoredMessage 5 = daily scrobble limit: worth trying again later; 1-4 are final.
+DAILY_LIMIT_CODE = "5"
+DAILY_LIMIT_RETRY_SECONDS = 3600.0
+SYNC_PAGE_LIMIT = 200
+
+
+def api_signature(params: dict[str, str], secret: str) -> str:
+    """Last.fm's ``api_sig``: sorted name+value pairs, then the secret, md5 hex."""
+    signed = "".join(
+        f"{name}{params[name]}" for name in sorted(params) if name not in ("format", "callback")
+    )
+    return hashlib.md5((signed + secret).encode("utf-8")).hexdigest()  # noqa: S324
+
+
+class LastfmError(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def _track_params(snapshot: ItemSnapshot, suffix: str = "") -> dict[str, str]:
+    params = {
+        f"artist{suffix}": snapshot.artist or "",
+        f"track{suffix}": snapshot.title,
+    }
+    optional = {
+        "album": snapshot.album,
+        "albumArtist": snapshot.album_artist,
+        "trackNumber": snapshot.track_number,
+        "mbid": snapshot.musicbrainz_recording_id,
+        "duration": snapshot.duration_ms // 1000 if snapshot.duration_ms else None,
+    }
+    for name, value in optional.items():
+        if value not in (None, ""):
+            params[f"{name}{suffix}"] = str(value)
+    return params
+
+
+class LastfmProvider:
+    name = ProviderName.lastfm
+    label = "Last.fm"
+    media_types = frozenset({"track"})
+    batch_size = MAX_SCROBBLES_PER_REQUEST
+    write_interval_seconds = 0.0
+    callback_state_param: str | None = "token"
+    supports_love = True
+
+    def __init__(self, settings: LastfmSettings) -> None:
+        self.settings = settings
+
+    def available(self) -> bool:
+        return bool(self.settings.api_key and self.settings.api_secret)
+
+    @property
+    def _secret(self) -> str:
+        return self.settings.api_secret.get_secret_value() if self.settings.api_secret else ""
+
+    def client(self) -> httpx.AsyncClient:
+        return new_client(self.settings.api_url)
+
+    def plan(self, facts: PlayFacts) -> list[PlannedAction]:
+        if facts.transition == PlayTransition.started:
+            return [PlannedAction("now_playing", facts.started_at, once_per_play=False)]
+        if facts.transition == PlayTransition.finished and facts.counted:
+            # Last.fm wants the moment the track started.
+            return [PlannedAction("scrobble", facts.started_at)]
+        return []
+
+    # --- transport -----------------------------------------------------------------------
+    async def call(
+        self,
+        http: httpx.AsyncClient,
+        method: str,
+        params: dict[str, str],
+        *,
+        session_key: str | None = None,
+        signed: bool = True,
+        post: bool = True,
+    ) -> dict[str, Any]:
+        fields = {"method": method, "api_key": self.settings.api_key or "", **params}
+        if session_key:
+            fields["sk"] = session_key
+        if signed:
+            fields["api_sig"] = api_signature(fields, self._secret)
+        fields["format"] = "json"
+        try:
+            if post:
+                response = await http.post(
+                    "",
+                    content=urlencode(fields).encode("utf-8"),
+                    headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+                )
+            else:
+                response = await http.get("", params=fields)
+        except httpx.TransportError as exc:
+            raise RetryableError(f"Last.fm unreachable: {type(exc).__name__}") from exc
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and "error" in body:
+            code, message = int(body["error"]), str(body.get("message", ""))
+            reason = f"Last.fm error {code}: {message}"
+            if code in RECONNECT_CODES:
+                raise ReconnectRequired(reason, status_code=response.status_code)
+            if code in RETRYABLE_CODES:
+                raise RetryableError(
+                    reason,
+                    retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                    status_code=response.status_code,
+                )
+            raise LastfmError(code, reason)
+        if response.status_code >= 500 or response.status_code == 429 or body is None:
+            raise RetryableError(
+                f"Last.fm: HTTP {response.status_code}",
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                status_code=response.status_code,
+            )
+        if response.status_code >= 400:
+            raise PermanentError(
+                f"Last.fm: HTTP {response.status_code}", status_code=response.status_code
+            )
+        return body if isinstance(body, dict) else {}
+
+    # --- auth ----------------------------------------------------------------------------
+    async def begin_connect(
+        self, http: httpx.AsyncClient, *, flow: str | None, token: str | None, redirect_uri: str
+    ) -> ConnectStart:
+        body = await self._auth_call(http, "auth.getToken", {})
+        auth_token = str(body["token"])
+        query = urlencode({"api_key": self.settings.api_key, "token": auth_token})
+        return ConnectStart(
+            kind="redirect",
+            authorize_url=f"{self.settings.auth_url}?{query}",
+            state=auth_token,
+            expires_in=3600,  # Last.fm tokens live 60 minutes
+        )
+
+    async def complete_connect(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        params: dict[str, str],
+        secret: str | None,
+        redirect_uri: str,
+    ) -> Credentials:
+        body = await self._auth_call(http, "auth.getSession", {"token": params.get("token", "")})
+        session = body.get("session") or {}
+        return Credentials(access_token=str(session["key"]), username=session.get("name"))
+
+    async def _auth_call(
+        self, http: httpx.AsyncClient, method: str, params: dict[str, str]
+    ) -> dict[str, Any]:
+        try:
+            return await self.call(http, method, params, post=False)
+        except (LastfmError, ReconnectRequired) as exc:
+            raise PermanentError(str(exc)) from exc
+
+    async def poll_device(self, http: httpx.AsyncClient, device_code: str) -> DevicePoll:
+        raise Unsupported("Last.fm has no device flow")
+
+    def needs_refresh(self, credentials: Credentials, now: datetime) -> bool:
+        return False  # session keys live until the user revokes them
+
+    async def refresh(
+        self, http: httpx.AsyncClient, credentials: Credentials, redirect_uri: str
+    ) -> Credentials:
+        raise ReconnectRequired("Last.fm session is no longer valid")
+
+    async def revoke(self, http: httpx.AsyncClient, credentials: Credentials) -> None:
+        return None  # Last.fm has no revoke call; the user removes the app on last.fm
+
+    # --- scrobbling ----------------------------------------------------------------------
+    async def deliver(
+        self, http: httpx.AsyncClient, credentials: Credentials, items: list[Outbound]
+    ) -> DeliveryResult:
+        outcomes: list[Outcome] = []
+        index = 0
+        while index < len(items):
+            item = items[index]
+            if item.action == "now_playing":
+                outcomes.append(await self._now_playing(http, credentials, item))
+                index += 1
+                continue
+            chunk = [item]
+            while (
+                index + len(chunk) < len(items)
+                and items[index + len(chunk)].action == "scrobble"
+                and len(chunk) < MAX_SCROBBLES_PER_REQUEST
+            ):
+                chunk.append(items[index + len(chunk)])
+            try:
+                outcomes.extend(await self._scrobble(http, credentials, chunk))
+            except RetryableError as exc:
+                return DeliveryResult(outcomes + retry_rest(items, index, exc))
+            index += len(chunk)
+        return DeliveryResult(outcomes)
+
+    async def _now_playing(
+        self, http: httpx.AsyncClient, credentials: Credentials, item: Outbound
+    ) -> Outcome:
+        try:
+            await self.call(
+                http,
+                "track.updateNowPlaying",
+                _track_params(item.snapshot),
+                session_key=credentials.access_token,
+            )
+        except (RetryableError, LastfmError, PermanentError) as exc:
+            if isinstance(exc, ReconnectRequired):
+                raise
+            # Now playing is stale a minute later: Last.fm says never retry it.
+            return Outcome("skipped", f"now playing not sent: {exc}")
+        return Outcome("sent")
+
+    async def _scrobble(
+        self, http: httpx.AsyncClient, credentials: Credentials, chunk: list[Outbound]
+    ) -> list[Outcome]:
+        params: dict[str, str] = {}
+        for i, item in enumerate(chunk):
+            params.update(_track_params(item.snapshot, f"[{i}]"))
+            params[f"timestamp[{i}]"] = str(int(item.timestamp.timestamp()))
+        try:
+            body = await self.call(
+                http, "track.scrobble", params, session_key=credentials.access_token
+            )
+        except LastfmError as exc:
+            return [Outcome("failed", exc.message) for _ in chunk]
+        results = (body.get("scrobbles") or {}).get("scrobble")
+        if isinstance(results, dict):  # one item: an object, several: a list
+            results = [results]
+        results = results or []
+        outcomes: list[Outcome] = []
+        for i, _ in enumerate(chunk):
+            entry = results[i] if i < len(results) else {}
+            ignored = entry.get("ignoredMessage") or {}
+            code = str(ignored.get("code", "0"))
+            if code == "0":
+                outcomes.append(Outcome("sent"))
+            elif code == DAILY_LIMIT_CODE:
+                outcomes.append(
+                    Outcome(
+                        "retry",
+                        "Last.fm daily scrobble limit reached",
+                        retry_after=DAILY_LIMIT_RETRY_SECONDS,
+                    )
+                )
+            else:
+                text = ignored.get("#text") or "ignored"
+                outcomes.append(Outcome("skipped", f"Last.fm ignored it ({code}): {text}"))
+        return outcomes
+
+    # --- reading -------------------------------------------------------------------------
+    async def sync_page(
+        self,
+        http: httpx.AsyncClient,
+        credentials: Credentials,
+        cursor: dict[str, Any] | None,
+        since: datetime | None,
+    ) -> SyncPage:
+        page = int((cursor or {}).get("page", 1))
+        params = {
+            "user": credentials.username or "",
+            "page": str(page),
+            "limit": str(SYNC_PAGE_LIMIT),
+        }
+        if since is not None:
+            params["from"] = str(int(since.timestamp()))
+        try:
+            body = await self.call(http, "user.getRecentTracks", params, signed=False, post=False)
+        except LastfmError as exc:
+            raise PermanentError(exc.message) from exc
+        recent = body.get("recenttracks") or {}
+        tracks = recent.get("track") or []
+        if isinstance(tracks, dict):
+            tracks = [tracks]
+        result = SyncPage()
+        for track in tracks:
+            if (track.get("@attr") or {}).get("nowplaying") == "true":
+                continue  # not a finished play
+            uts = int((track.get("date") or {}).get("uts", 0))
+            artist = (track.get("artist") or {}).get("#text")
+            title = track.get("name")
+            result.history.append(
+                ImportedItem(
+                    external_id=hashlib.sha1(  # noqa: S324
+                        f"{uts}|{artist}|{title}".encode()
+                    ).hexdigest(),
+                    media_type="track",
+                    title=title,
+                    artist=artist,
+                    album=(track.get("album") or {}).get("#text"),
+                    ids={"mbid": track.get("mbid")} if track.get("mbid") else {},
+                    at=datetime.fromtimestamp(uts, UTC),
+                )
+            )
+        total_pages = int((recent.get("@attr") or {}).get("totalPages", 1) or 1)
+        if page < total_pages and tracks:
+            result.next_cursor = {"page": page + 1}
+        return result
+
+    async def recommendations(
+        self,
+        http: httpx.AsyncClient,
+        credentials: Credentials,
+        seed: ItemSnapshot | None,
+        limit: int,
+    ) -> list[Recommendation]:
+        if seed is None or not seed.artist:
+            return []
+        found: list[Recommendation] = []
+        try:
+            tracks = await self.call(
+                http,
+                "track.getSimilar",
+                {"artist": seed.artist, "track": seed.title, "limit": str(limit)},
+                signed=False,
+                post=False,
+            )
+            artists = await self.call(
+                http,
+                "artist.getSimilar",
+                {"artist": seed.artist, "limit": str(limit)},
+                signed=False,
+                post=False,
+            )
+        except LastfmError as exc:
+            raise PermanentError(exc.message) from exc
+        for entry in (tracks.get("similartracks") or {}).get("track") or []:
+            found.append(
+                Recommendation(
+                    kind="track",
+                    title=entry.get("name"),
+                    artist=(entry.get("artist") or {}).get("name"),
+                    score=float(entry.get("match") or 0),
+                    ids={"mbid": entry.get("mbid")} if entry.get("mbid") else {},
+                )
+            )
+        for entry in (artists.get("similarartists") or {}).get("artist") or []:
+            found.append(
+                Recommendation(
+                    kind="artist",
+                    title=None,
+                    artist=entry.get("name"),
+                    score=float(entry.get("match") or 0),
+                    ids={"mbid": entry.get("mbid")} if entry.get("mbid") else {},
+                )
+            )
+        return found
+
+    async def love(
+        self, http: httpx.AsyncClient, credentials: Credentials, track: ItemSnapshot, loved: bool
+    ) -> None:
+        try:
+            await self.call(
+                http,
+                "track.love" if loved else "track.unlove",
+                {"artist": track.artist or "", "track": track.title},
+                session_key=credentials.access_token,
+            )
+        except LastfmError as exc:
+            raise PermanentError(exc.message) from exc
