@@ -232,6 +232,7 @@ const PAGES = [
   { name: 'requests', title: 'ui.requests.title', nav: 'ui.nav.requests', ready: '[data-testid=my-requests], [data-testid=requests-empty]' },
   { name: 'admin-requests', title: 'ui.admin_requests.title', nav: 'ui.nav.admin_requests', ready: '[data-testid=request-queue], [data-testid=request-queue-empty]' },
   { name: 'admin-duplicates', title: 'ui.duplicates.title', nav: 'ui.nav.admin_duplicates', ready: '[data-testid=duplicates-list], [data-testid=duplicates-empty]' },
+  { name: 'scrobbling', title: 'ui.scrobbling.title', nav: 'ui.nav.scrobbling', ready: '[data-testid=scrobbling-connections]' },
   { name: 'stats', title: 'ui.stats.title', nav: 'ui.nav.stats', ready: '[data-testid=stats-history-chart]' },
   { name: 'admin-analytics', title: 'ui.analytics.title', nav: 'ui.nav.admin_analytics', ready: '[data-testid=chart-hours]' },
 ];

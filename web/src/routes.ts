@@ -51,6 +51,18 @@ export const routes: RouteDef[] = [
     nav: { section: 'main', label: 'ui.nav.requests' },
   },
   {
+    path: '/scrobbling',
+    page: () => import('./pages/Scrobbling.svelte'),
+    title: 'ui.scrobbling.title',
+    nav: { section: 'main', label: 'ui.nav.scrobbling' },
+  },
+  // Where Trakt / Last.fm send the browser back after authorisation (the API's redirect_uri).
+  {
+    path: '/scrobbling/callback/:provider',
+    page: () => import('./pages/ScrobblingCallback.svelte'),
+    title: 'ui.scrobbling.title',
+  },
+  {
     path: '/stats',
     page: () => import('./pages/Stats.svelte'),
     title: 'ui.stats.title',

@@ -95,3 +95,10 @@ export const REQUEST_STATUS_LABELS: Record<string, string> = {
   denied: 'ui.request_status.denied',
   available: 'ui.request_status.available',
 };
+
+export const QUEUE_STATUS_LABELS: Record<string, string> = {
+  pending: 'ui.queue_status.pending',
+  sent: 'ui.queue_status.sent',
+  failed: 'ui.queue_status.failed',
+  skipped: 'ui.queue_status.skipped',
+};
