@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -226,14 +226,25 @@ const PAGES = [
   { name: 'profile', title: 'ui.profile.title', nav: null, ready: 'main form' },
   { name: 'admin-users', title: 'ui.admin_users.title', nav: 'ui.nav.admin_users', ready: '[data-testid=users-table]' },
   { name: 'admin-jobs', title: 'ui.admin_jobs.title', nav: 'ui.nav.admin_jobs', ready: '[data-testid=jobs-table], main .empty' },
+  { name: 'notifications', title: 'ui.notifications.title', via: 'badge', ready: '[data-testid=preferences-table]' },
+  { name: 'shares', title: 'ui.shares.title', nav: 'ui.nav.shares', ready: '[data-testid=shares-table], [data-testid=shares-empty]' },
+  { name: 'admin-libraries', title: 'ui.libraries.title', nav: 'ui.nav.admin_libraries', ready: '[data-testid=libraries-list], [data-testid=libraries-empty]' },
+  { name: 'requests', title: 'ui.requests.title', nav: 'ui.nav.requests', ready: '[data-testid=my-requests], [data-testid=requests-empty]' },
+  { name: 'admin-requests', title: 'ui.admin_requests.title', nav: 'ui.nav.admin_requests', ready: '[data-testid=request-queue], [data-testid=request-queue-empty]' },
+  { name: 'admin-duplicates', title: 'ui.duplicates.title', nav: 'ui.nav.admin_duplicates', ready: '[data-testid=duplicates-list], [data-testid=duplicates-empty]' },
+  { name: 'scrobbling', title: 'ui.scrobbling.title', nav: 'ui.nav.scrobbling', ready: '[data-testid=scrobbling-connections]' },
+  { name: 'stats', title: 'ui.stats.title', nav: 'ui.nav.stats', ready: '[data-testid=stats-history-chart]' },
+  { name: 'admin-analytics', title: 'ui.analytics.title', nav: 'ui.nav.admin_analytics', ready: '[data-testid=chart-hours]' },
 ];
 
 /** Through the app's own navigation, as a user would (the menu button on a phone). */
 async function open(page, target, locale) {
-  if (target.nav) {
+  if (target.via === 'badge') {
+    await page.getByTestId('notification-badge').click();
+  } else if (target.nav) {
     const toggle = page.locator('.menu-toggle');
     if (await toggle.isVisible()) await toggle.click();
-    await page.locator('#main-nav').getByRole('link', { name: msg(locale, target.nav) }).click();
+    await page.locator('#main-nav').getByRole('link', { name: msg(locale, target.nav), exact: true }).click();
   } else {
     await page.getByTestId('user-menu').click();
     await page.getByRole('link', { name: msg(locale, 'ui.nav.profile') }).click();
@@ -340,6 +351,265 @@ test('an admin creates a user, who then sees their history', async () => {
   assert.equal(await hers.getByRole('link', { name: msg('es', 'ui.nav.admin_users') }).count(), 0);
   await hers.goto(`${baseUrl}/admin/users`);
   await expectHeading(hers, msg('es', 'ui.not_found.title'));
+  await hers.context().close();
+});
+
+/** Runs tools/e2e_seed.py with `args` against the running server's database. */
+function seedTool(...args) {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, REVENGE_DATA_DIR: dataDir };
+    delete env.REVENGE_DATABASE_URL;
+    execFile(UV, ['run', '--frozen', 'python', 'tools/e2e_seed.py', ...args], { cwd: ROOT, env }, (error, stdout, stderr) =>
+      error ? reject(new Error(`seed tool failed: ${stderr}`)) : resolve(JSON.parse(stdout.trim().split('\n').pop())),
+    );
+  });
+}
+
+async function badgeCount(page) {
+  const count = page.getByTestId('notification-count');
+  return (await count.count()) ? Number(await count.innerText()) : 0;
+}
+
+test('a password-protected share link: a stranger unlocks it and plays it; revoked, it says so', async () => {
+  await seeded;
+  const page = await newPage('de-DE');
+  await page.goto(`${baseUrl}/login`);
+  await loginThroughUi(page, ADMIN.username, ADMIN.password);
+  await expectHeading(page, msg('de', 'ui.history.title'));
+  await page.locator('#main-nav').getByRole('link', { name: msg('de', 'ui.nav.shares') }).click();
+  await expectHeading(page, msg('de', 'ui.shares.title'));
+
+  const search = page.getByTestId('share-search');
+  await search.locator('input[name=q]').fill('big test');
+  await search.locator('button[type=submit]').click();
+  await page.getByRole('radio', { name: /Big Test Clip/ }).check();
+  const form = page.getByTestId('share-form');
+  await form.locator('input[name=password]').fill('geheim-123');
+  await form.locator('input[name=max_views]').fill('5');
+  await form.locator('button[type=submit]').click();
+  const created = page.getByTestId('share-created');
+  await created.waitFor();
+  assert.match(await created.innerText(), new RegExp(msg('de', 'ui.shares.shown_once').slice(0, 20)));
+  const link = await page.getByTestId('share-link').inputValue();
+  assert.match(link, new RegExp(`^${baseUrl}/s/[A-Za-z0-9_-]{20,}$`));
+  const row = page.getByTestId('shares-table').locator('tr', { hasText: 'Big Test Clip' });
+  await row.waitFor();
+  assert.match(await row.innerText(), new RegExp(msg('de', 'ui.share_state.active')));
+  await page.screenshot({ path: path.join(RESULTS, 'de-desktop-shares-created.png'), fullPage: true });
+
+  // A stranger: a fresh browser context (no login, no cookies), speaking French.
+  const stranger = await newPage('fr-FR');
+  await stranger.goto(link);
+  await expectHeading(stranger, msg('fr', 'ui.share_page.title'));
+  const unlock = stranger.getByTestId('share-unlock');
+  await unlock.locator('input[name=password]').fill('wrong-password');
+  await unlock.locator('button[type=submit]').click();
+  await stranger.getByTestId('problem').filter({ hasText: msg('fr', 'errors.share_link.wrong_password.title') }).waitFor();
+  await unlock.locator('input[name=password]').fill('geheim-123');
+  await unlock.locator('button[type=submit]').click();
+  await expectHeading(stranger, 'Big Test Clip');
+  const video = stranger.locator('video[data-testid=share-player]');
+  await video.waitFor();
+  await video.evaluate((v) => {
+    v.muted = true;
+    return v.play();
+  });
+  await stranger.waitForFunction(() => document.querySelector('video').currentTime > 0.3, null, { timeout: 15_000 });
+  await assertNoEnglish(stranger, 'fr');
+  await stranger.screenshot({ path: path.join(RESULTS, 'fr-desktop-share-page.png'), fullPage: true });
+  await stranger.context().close();
+
+  // The owner sees the view counted, then revokes the link.
+  await page.reload();
+  const after = page.getByTestId('shares-table').locator('tr', { hasText: 'Big Test Clip' });
+  await after.filter({ hasText: msg('de', 'ui.shares.views_of').replace('{left}', '4').replace('{max}', '5') }).waitFor();
+  page.once('dialog', (dialog) => dialog.accept());
+  await after.getByRole('button', { name: msg('de', 'ui.shares.revoke') }).click();
+  await after.filter({ hasText: msg('de', 'ui.share_state.revoked') }).waitFor();
+  await page.context().close();
+
+  const late = await newPage('es-ES');
+  await late.goto(link);
+  const refused = late.getByTestId('share-refused');
+  await refused.waitFor();
+  assert.match(await refused.innerText(), new RegExp(msg('es', 'ui.share_page.revoked_title')));
+  await late.screenshot({ path: path.join(RESULTS, 'es-desktop-share-revoked.png'), fullPage: true });
+  await late.context().close();
+});
+
+test('a new notification arrives live in the header badge; read and deleted in the inbox', async () => {
+  const page = await newPage('de-DE');
+  await page.goto(`${baseUrl}/login`);
+  await loginThroughUi(page, ADMIN.username, ADMIN.password);
+  await expectHeading(page, msg('de', 'ui.history.title'));
+  const badge = page.getByTestId('notification-badge');
+  await badge.waitFor();
+  // Let the stream connect before the notification is stored.
+  await page.waitForTimeout(500);
+  const before = await badgeCount(page);
+  await seedTool('notify', ADMIN.username, 'Wartung heute Abend');
+  await page.getByTestId('notification-count').filter({ hasText: String(before + 1) }).waitFor();
+  assert.match(await badge.getAttribute('aria-label'), new RegExp(String(before + 1)));
+
+  await badge.click();
+  await expectHeading(page, msg('de', 'ui.notifications.title'));
+  const item = page.getByTestId('notification').filter({ hasText: 'Wartung heute Abend' });
+  await item.waitFor();
+  assert.match(await item.innerText(), new RegExp(msg('de', 'ui.notifications.unread')));
+  await page.screenshot({ path: path.join(RESULTS, 'de-desktop-notifications-unread.png'), fullPage: true });
+  await item.getByRole('button', { name: msg('de', 'ui.notifications.mark_read') }).click();
+  await item.getByRole('button', { name: msg('de', 'ui.notifications.mark_read') }).waitFor({ state: 'detached' });
+  assert.equal(await badgeCount(page), before);
+
+  // A preference switched off by keyboard is saved to the server.
+  const box = page.getByRole('checkbox', {
+    name: msg('de', 'ui.notifications.preference_label')
+      .replace('{type}', msg('de', 'ui.notification_type.new_content'))
+      .replace('{channel}', msg('de', 'ui.notifications.channel_in_app')),
+  });
+  await box.focus();
+  await page.keyboard.press('Space');
+  await page.getByRole('status').filter({ hasText: msg('de', 'ui.notifications.preferences_saved') }).waitFor();
+  const token = (await apiLogin(ADMIN.username, ADMIN.password)).access_token;
+  const prefs = await api('GET', '/users/me/notification-preferences', { token });
+  assert.equal(prefs.body.find((p) => p.notification_type === 'new_content').in_app, false);
+
+  await item.getByRole('button', { name: msg('de', 'ui.notifications.delete') }).click();
+  await item.waitFor({ state: 'detached' });
+  await page.context().close();
+});
+
+/** Polls the API until `check(body)` holds (the analytics rollups are written by a job). */
+async function eventually(route, token, check) {
+  for (let i = 0; i < 60; i++) {
+    const { status, body } = await api('GET', route, { token });
+    if (status === 200 && check(body)) return body;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`${route} never showed the expected data`);
+}
+
+/** The chart's numbers (its screen-reader table) and whether its canvas has any pixels drawn. */
+async function chartData(page, testid) {
+  const chart = page.getByTestId(testid);
+  await chart.locator('canvas').waitFor();
+  return chart.evaluate((figure) => {
+    const values = [...figure.querySelectorAll('tbody td')].map((td) => Number(td.textContent.replace(/[^0-9]/g, '')));
+    const canvas = figure.querySelector('canvas');
+    const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    let drawn = 0;
+    for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) drawn++;
+    return { total: values.reduce((a, b) => a + b, 0), drawn, labels: [...figure.querySelectorAll('tbody th')].map((th) => th.textContent) };
+  });
+}
+
+test('the dashboard and my stats draw their charts from real plays, and the report downloads', async () => {
+  const admin = await apiLogin(ADMIN.username, ADMIN.password);
+  await recordPlay(admin.access_token, 5);
+  await eventually('/admin/analytics/overview?window=7d', admin.access_token, (b) => b.plays >= 1);
+  await eventually('/users/me/stats/history?interval=day', admin.access_token, (b) => b.points.some((p) => p.plays > 0));
+
+  const page = await newPage('de-DE');
+  await page.goto(`${baseUrl}/login`);
+  await loginThroughUi(page, ADMIN.username, ADMIN.password);
+  const locale = 'de'; // the admin's profile language since the first test
+  await expectHeading(page, msg(locale, 'ui.history.title'));
+  await open(page, PAGES.find((p) => p.name === 'admin-analytics'), locale);
+  const hours = await chartData(page, 'chart-hours');
+  assert.ok(hours.total >= 1, 'plays by hour has data');
+  assert.ok(hours.drawn > 500, 'the hour chart is drawn');
+  assert.equal(hours.labels.length, 24);
+  const weekdays = await chartData(page, 'chart-weekdays');
+  assert.ok(weekdays.total >= 1 && weekdays.drawn > 500, 'the weekday chart is drawn with data');
+  assert.equal(weekdays.labels[0], new Intl.DateTimeFormat(locale, { weekday: 'short', timeZone: 'UTC' }).format(Date.UTC(2024, 0, 1)));
+  await page.getByTestId('usage-table').locator('tr', { hasText: ADMIN.username }).waitFor();
+  await page.screenshot({ path: path.join(RESULTS, `${locale}-desktop-analytics-data.png`), fullPage: true });
+
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByTestId('report-form').locator('button[type=submit]').click(),
+  ]);
+  assert.match(download.suggestedFilename(), /^revenge-analytics-month-\d{4}-\d{2}-01\.csv$/);
+
+  await open(page, PAGES.find((p) => p.name === 'stats'), locale);
+  const history = await chartData(page, 'stats-history-chart');
+  assert.ok(history.total >= 1 && history.drawn > 500, 'my history chart is drawn with data');
+  assert.match(await page.getByTestId('stats-totals').innerText(), new RegExp(msg(locale, 'ui.period.all')));
+  await page.screenshot({ path: path.join(RESULTS, `${locale}-desktop-stats-data.png`), fullPage: true });
+  await page.context().close();
+});
+
+test('an admin adds a library and scans it, watching the progress to the end', async () => {
+  await seeded;
+  const folder = path.join(dataDir, 'scan-media');
+  mkdirSync(path.join(folder, 'Another Clip (2025)'), { recursive: true });
+  copyFileSync(path.join(dataDir, 'e2e-media', 'Big Test Clip (2026).webm'), path.join(folder, 'Another Clip (2025)', 'Another Clip (2025).webm'));
+
+  const page = await newPage('fr-FR');
+  await page.goto(`${baseUrl}/login`);
+  await loginThroughUi(page, ADMIN.username, ADMIN.password);
+  const locale = 'de'; // the admin's profile language since the first test
+  await expectHeading(page, msg(locale, 'ui.history.title'));
+  await open(page, PAGES.find((p) => p.name === 'admin-libraries'), locale);
+  const form = page.getByTestId('library-form');
+  await form.locator('input[name=name]').fill('Clips');
+  await form.locator('select[name=kind]').selectOption('movies');
+  await form.locator('input[name=path]').fill(folder);
+  await form.locator('button[type=submit]').click();
+  const card = page.locator('li[data-library=Clips]');
+  await card.waitFor();
+  await card.getByRole('button', { name: msg(locale, 'ui.libraries.scan') }).click();
+  const progress = card.getByTestId('scan-progress');
+  await progress.waitFor();
+  await card.locator('[data-testid=scan-progress][data-status=done]').waitFor({ timeout: 60_000 });
+  const text = await progress.innerText();
+  assert.match(text, new RegExp(msg(locale, 'ui.scan_status.done')));
+  assert.match(text, new RegExp(msg(locale, 'ui.libraries.files').replace('{done}', '1').replace('{total}', '1')));
+  assert.equal(await progress.locator('progress').evaluate((p) => p.value === p.max), true);
+  await page.screenshot({ path: path.join(RESULTS, `${locale}-desktop-libraries-scanned.png`), fullPage: true });
+  const token = (await apiLogin(ADMIN.username, ADMIN.password)).access_token;
+  const found = await api('GET', '/library/movies?q=another', { token });
+  assert.equal(found.body.total, 1, 'the scanned movie is in the library');
+  await page.context().close();
+});
+
+test('a user requests a movie, the admin approves it, and the badge of the user counts it live', async () => {
+  // No TMDB in this sandbox: the request carries its own title (the API's no-provider path).
+  const maria = await apiLogin('maria', 'maria-password');
+  const created = await api('POST', '/requests', {
+    token: maria.access_token,
+    body: { media_type: 'movie', external_id: '603', title: 'The Matrix', year: 1999 },
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+
+  const hers = await newPage('es-ES');
+  await hers.goto(`${baseUrl}/login`);
+  await loginThroughUi(hers, 'maria', 'maria-password');
+  await expectHeading(hers, msg('es', 'ui.history.title'));
+  await open(hers, PAGES.find((p) => p.name === 'requests'), 'es');
+  const mine = hers.getByTestId('my-requests').locator('li', { hasText: 'The Matrix' });
+  await mine.filter({ hasText: msg('es', 'ui.request_status.pending') }).waitFor();
+  await hers.waitForTimeout(500); // the badge's stream is connected
+  const before = await badgeCount(hers);
+
+  const admin = await newPage('de-DE');
+  await admin.goto(`${baseUrl}/login`);
+  await loginThroughUi(admin, ADMIN.username, ADMIN.password);
+  await expectHeading(admin, msg('de', 'ui.history.title'));
+  await open(admin, PAGES.find((p) => p.name === 'admin-requests'), 'de');
+  const queued = admin.getByTestId('request-queue').locator('li', { hasText: 'The Matrix' });
+  await queued.locator('input[name=admin_note]').fill('Kommt heute Abend');
+  await queued.getByRole('button', { name: msg('de', 'ui.requests.approve') }).click();
+  await admin.getByRole('status').filter({ hasText: 'The Matrix' }).waitFor();
+  await admin.screenshot({ path: path.join(RESULTS, 'de-desktop-requests-approved.png'), fullPage: true });
+  await admin.context().close();
+
+  await hers.getByTestId('notification-count').filter({ hasText: String(before + 1) }).waitFor({ timeout: 30_000 });
+  await hers.reload();
+  await hers.getByTestId('my-requests').locator('li', { hasText: 'The Matrix' }).filter({ hasText: msg('es', 'ui.request_status.approved') }).waitFor();
+  await hers.getByTestId('notification-badge').click();
+  await hers.getByTestId('notification').filter({ hasText: 'The Matrix' }).waitFor();
+  await hers.screenshot({ path: path.join(RESULTS, 'es-desktop-notifications-request.png'), fullPage: true });
   await hers.context().close();
 });
 

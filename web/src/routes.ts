@@ -5,6 +5,7 @@
  */
 import type { Component } from 'svelte';
 import { matchPath, type Params } from './lib/router';
+import NotificationBadge from './components/NotificationBadge.svelte';
 
 export interface RouteDef {
   path: string;
@@ -29,12 +30,84 @@ export const routes: RouteDef[] = [
     title: 'ui.history.title',
     nav: { section: 'main', label: 'ui.nav.history' },
   },
+  {
+    path: '/notifications',
+    page: () => import('./pages/Notifications.svelte'),
+    title: 'ui.notifications.title',
+  },
+  {
+    path: '/shares',
+    page: () => import('./pages/Shares.svelte'),
+    title: 'ui.shares.title',
+    nav: { section: 'main', label: 'ui.nav.shares' },
+  },
+  // The public share page (no login). `/share/:token` is the form the API's `url` uses.
+  { path: '/s/:token', page: () => import('./pages/SharePage.svelte'), title: 'ui.share_page.title', public: true },
+  { path: '/share/:token', page: () => import('./pages/SharePage.svelte'), title: 'ui.share_page.title', public: true },
+  {
+    path: '/requests',
+    page: () => import('./pages/Requests.svelte'),
+    title: 'ui.requests.title',
+    nav: { section: 'main', label: 'ui.nav.requests' },
+  },
+  {
+    path: '/scrobbling',
+    page: () => import('./pages/Scrobbling.svelte'),
+    title: 'ui.scrobbling.title',
+    nav: { section: 'main', label: 'ui.nav.scrobbling' },
+  },
+  // Where Trakt / Last.fm send the browser back after authorisation (the API's redirect_uri).
+  {
+    path: '/scrobbling/callback/:provider',
+    page: () => import('./pages/ScrobblingCallback.svelte'),
+    title: 'ui.scrobbling.title',
+  },
+  {
+    path: '/stats',
+    page: () => import('./pages/Stats.svelte'),
+    title: 'ui.stats.title',
+    nav: { section: 'main', label: 'ui.nav.stats' },
+  },
   { path: '/profile', page: () => import('./pages/Profile.svelte'), title: 'ui.profile.title' },
   {
     path: '/admin/users',
     page: () => import('./pages/admin/Users.svelte'),
     title: 'ui.admin_users.title',
     nav: { section: 'admin', label: 'ui.nav.admin_users' },
+    admin: true,
+  },
+  {
+    path: '/admin/libraries',
+    page: () => import('./pages/admin/Libraries.svelte'),
+    title: 'ui.libraries.title',
+    nav: { section: 'admin', label: 'ui.nav.admin_libraries' },
+    admin: true,
+  },
+  {
+    path: '/admin/requests',
+    page: () => import('./pages/admin/Requests.svelte'),
+    title: 'ui.admin_requests.title',
+    nav: { section: 'admin', label: 'ui.nav.admin_requests' },
+    admin: true,
+  },
+  {
+    path: '/admin/duplicates',
+    page: () => import('./pages/admin/Duplicates.svelte'),
+    title: 'ui.duplicates.title',
+    nav: { section: 'admin', label: 'ui.nav.admin_duplicates' },
+    admin: true,
+  },
+  {
+    path: '/admin/analytics',
+    page: () => import('./pages/admin/Analytics.svelte'),
+    title: 'ui.analytics.title',
+    nav: { section: 'admin', label: 'ui.nav.admin_analytics' },
+    admin: true,
+  },
+  {
+    path: '/admin/analytics/:media_type/:media_id',
+    page: () => import('./pages/admin/MediaAnalytics.svelte'),
+    title: 'ui.media_analytics.title',
     admin: true,
   },
   {
@@ -50,7 +123,7 @@ export const routes: RouteDef[] = [
  * Small components shown in the header next to the language switcher for logged-in users
  * (e.g. the unread-notifications badge): one import and one entry each.
  */
-export const headerWidgets: Component[] = [];
+export const headerWidgets: Component[] = [NotificationBadge];
 
 export const NOT_FOUND: RouteDef = {
   path: '*',

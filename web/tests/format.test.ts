@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDateTime, formatDuration, formatNumber, formatRelative } from '../src/lib/format';
+import { formatCalendarDay, formatDateTime, formatDuration, formatNumber, formatRelative, hourLabel, weekdayName } from '../src/lib/format';
 
 const MOMENT = '2026-03-01T18:30:00Z';
 
@@ -48,5 +48,19 @@ describe('durations', () => {
     expect(formatDuration(65 * 60_000, 'de')).toBe('1 Std., 5 Min.');
     expect(formatDuration(2 * 3600_000, 'fr')).toBe('2\u202fh');
     expect(formatDuration(42_000, 'es')).toBe('42 s');
+  });
+});
+
+describe('chart labels', () => {
+  it('show a calendar day as that day in every browser timezone', () => {
+    expect(formatCalendarDay('2026-03-01', 'de')).toBe('1. März');
+    expect(formatCalendarDay('2026-03-01', 'en', 'month')).toBe('Mar 2026');
+  });
+
+  it('name ISO weekdays and hours the way each language does', () => {
+    expect(weekdayName(1, 'en')).toBe('Mon');
+    expect(weekdayName(7, 'de')).toMatch(/^So\.?$/);
+    expect(hourLabel(15, 'en')).toBe('3 PM');
+    expect(hourLabel(15, 'de')).toBe('15 Uhr');
   });
 });

@@ -14,8 +14,8 @@ describe('routes', () => {
     expect(resolveRoute('/nope').route).toBe(NOT_FOUND);
   });
 
-  it('limit admin pages to admins and only the login page is public', () => {
+  it('limit admin pages to admins; only login and the share page are public', () => {
     expect(routes.filter((r) => r.path.startsWith('/admin')).every((r) => r.admin)).toBe(true);
-    expect(routes.filter((r) => r.public).map((r) => r.path)).toEqual(['/login']);
+    expect(routes.filter((r) => r.public).map((r) => r.path)).toEqual(['/login', '/s/:token', '/share/:token']);
   });
 });

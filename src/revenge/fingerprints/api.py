@@ -85,7 +85,11 @@ async def list_duplicates(
 _MATCH_BODY = {
     "requestBody": {
         "content": {
-            "application/json": {"schema": MatchRequest.model_json_schema()},
+            "application/json": {
+                "schema": MatchRequest.model_json_schema(
+                    ref_template="#/components/schemas/{model}"
+                )
+            },
             "multipart/form-data": {
                 "schema": {
                     "type": "object",

@@ -2,6 +2,7 @@
 import { locale } from 'svelte-i18n';
 import { derived, writable } from 'svelte/store';
 import { createSession } from './stores/session';
+import { createNotificationFeed } from './stores/notifications';
 import { storage } from './storage';
 import { currentUiLocale, setUiLocale } from './i18n/setup';
 import { formatDate, formatDateTime, formatDuration, formatNumber, formatRelative } from './format';
@@ -44,3 +45,6 @@ export async function loadAvailableLocales(): Promise<void> {
 }
 
 export type { LocaleCode };
+
+/** The header badge's unread count, live from the notification stream. */
+export const notifications = createNotificationFeed(api);

@@ -66,3 +66,25 @@ export function formatDuration(milliseconds: number, locale: string): string {
   if (!hours && !minutes) parts.push(unit('second', seconds));
   return new Intl.ListFormat(locale, { style: 'narrow', type: 'unit' }).format(parts);
 }
+
+/**
+ * A calendar day the server already computed in the user's timezone ("2026-03-01"): shown
+ * as that same day whatever the browser's zone, so it is formatted in UTC.
+ */
+export function formatCalendarDay(isoDate: string, locale: string, interval: 'day' | 'week' | 'month' = 'day'): string {
+  const [y, m, d] = isoDate.split('-').map(Number);
+  const options: Intl.DateTimeFormatOptions =
+    interval === 'month' ? { month: 'short', year: 'numeric' } : { day: 'numeric', month: 'short' };
+  return new Intl.DateTimeFormat(locale, { ...options, timeZone: 'UTC' }).format(Date.UTC(y, m - 1, d));
+}
+
+/** ISO weekday (1 = Monday … 7 = Sunday) as the locale's short name. */
+export function weekdayName(isoDay: number, locale: string): string {
+  // 1 January 2024 was a Monday.
+  return new Intl.DateTimeFormat(locale, { weekday: 'short', timeZone: 'UTC' }).format(Date.UTC(2024, 0, isoDay));
+}
+
+/** An hour of the day (0–23) as the locale writes it: "3 PM", "15 Uhr". */
+export function hourLabel(hour: number, locale: string): string {
+  return new Intl.DateTimeFormat(locale, { hour: 'numeric', timeZone: 'UTC' }).format(Date.UTC(2024, 0, 1, hour));
+}

@@ -21,3 +21,84 @@ export const JOB_STATUS_LABELS: Record<string, string> = {
 export function labelKey(map: Record<string, string>, code: string): string {
   return map[code] ?? 'ui.common.unknown';
 }
+
+export const NOTIFICATION_TYPE_LABELS: Record<string, string> = {
+  new_content: 'ui.notification_type.new_content',
+  request_approved: 'ui.notification_type.request_approved',
+  request_denied: 'ui.notification_type.request_denied',
+  request_available: 'ui.notification_type.request_available',
+  system: 'ui.notification_type.system',
+  webhook_disabled: 'ui.notification_type.webhook_disabled',
+  test: 'ui.notification_type.test',
+};
+
+export const SHARE_STATE_LABELS: Record<string, string> = {
+  active: 'ui.share_state.active',
+  expired: 'ui.share_state.expired',
+  revoked: 'ui.share_state.revoked',
+  used_up: 'ui.share_state.used_up',
+};
+
+export const SHAREABLE_TYPE_LABELS: Record<string, string> = {
+  movie: 'ui.media_type.movie',
+  episode: 'ui.media_type.episode',
+  series: 'ui.media_type.series',
+  track: 'ui.media_type.track',
+  album: 'ui.media_type.album',
+};
+
+export const PERIOD_LABELS: Record<string, string> = {
+  day: 'ui.period.day',
+  week: 'ui.period.week',
+  month: 'ui.period.month',
+  year: 'ui.period.year',
+  all: 'ui.period.all',
+};
+
+export const LIBRARY_LABELS: Record<string, string> = {
+  movies: 'ui.library_kind.movies',
+  series: 'ui.library_kind.series',
+  episodes: 'ui.library_kind.episodes',
+  artists: 'ui.library_kind.artists',
+  albums: 'ui.library_kind.albums',
+  tracks: 'ui.library_kind.tracks',
+};
+
+export const LIBRARY_KIND_LABELS: Record<string, string> = {
+  movies: 'ui.library_kind.movies',
+  tv: 'ui.library_kind.tv',
+  music: 'ui.library_kind.music',
+};
+
+export const SCAN_STATUS_LABELS: Record<string, string> = {
+  queued: 'ui.scan_status.queued',
+  running: 'ui.scan_status.running',
+  done: 'ui.scan_status.done',
+  failed: 'ui.scan_status.failed',
+};
+
+export const DUPLICATE_KIND_LABELS: Record<string, string> = {
+  audio: 'ui.duplicate_kind.audio',
+  video: 'ui.duplicate_kind.video',
+  image: 'ui.duplicate_kind.image',
+};
+
+export const REQUEST_TYPE_LABELS: Record<string, string> = {
+  movie: 'ui.media_type.movie',
+  tv: 'ui.library_kind.tv',
+  music: 'ui.library_kind.music',
+};
+
+export const REQUEST_STATUS_LABELS: Record<string, string> = {
+  pending: 'ui.request_status.pending',
+  approved: 'ui.request_status.approved',
+  denied: 'ui.request_status.denied',
+  available: 'ui.request_status.available',
+};
+
+export const QUEUE_STATUS_LABELS: Record<string, string> = {
+  pending: 'ui.queue_status.pending',
+  sent: 'ui.queue_status.sent',
+  failed: 'ui.queue_status.failed',
+  skipped: 'ui.queue_status.skipped',
+};
