@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import lru_cache
@@ -238,7 +238,3 @@ def placeholders(template: str) -> set[str]:
     recorder = _RecordingParams()
     _render(template, 0, FALLBACK_LOCALE, recorder, None, top=True)
     return recorder.names
-
-
-def all_keys(locale: str) -> Iterable[str]:
-    return load_catalogue(locale).messages.keys()

@@ -44,7 +44,3 @@ def token_digest(token: str) -> str:
 def keyed_digest(secret: str, value: str) -> str:
     """HMAC-SHA256 of ``value`` with the server secret (e.g. hashing client IPs)."""
     return hmac.new(secret.encode(), value.encode(), hashlib.sha256).hexdigest()
-
-
-def constant_time_equals(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())

@@ -122,10 +122,6 @@ async def describe_items(
     return titles
 
 
-async def get_file(session: AsyncSession, file_id: uuid.UUID) -> MediaFile | None:
-    return await session.get(MediaFile, file_id)
-
-
 # --- libraries and scans (admin) --------------------------------------------------------
 
 
