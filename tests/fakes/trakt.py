@@ -30,6 +30,7 @@ class FakeTrakt:
     expires_in: int = 7 * 24 * 3600
     min_write_interval: float = 1.0
     failures: Failures = field(default_factory=Failures)
+    token_failures: Failures = field(default_factory=Failures)  # /oauth/token only
     tokens: dict[str, str] = field(default_factory=dict)  # access token -> user
     refresh_tokens: dict[str, str] = field(default_factory=dict)
     codes: dict[str, tuple[str, str]] = field(default_factory=dict)  # code -> (user, redirect)
@@ -112,6 +113,8 @@ class FakeTrakt:
             if body is None:
                 return Response(status_code=412)
             fake.token_requests.append(body)
+            if failure := await fake.token_failures.apply(request):
+                return failure
             if (
                 body.get("client_id") != fake.client_id
                 or body.get("client_secret") != fake.client_secret

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from revenge.scrobbling.jobs import process_scrobbles
 from revenge.scrobbling.models import ScrobbleAuthState
@@ -125,6 +125,66 @@ async def test_token_is_refreshed_before_it_expires(client, make_user, jobs, tra
     assert trakt.token_requests[1]["redirect_uri"].endswith("/scrobbling/callback/trakt")
     assert len(trakt.watched("fresh")) == 1
     assert set(trakt.tokens) - old_tokens  # the new token was used
+
+
+async def test_refresh_failing_with_5xx_or_429_waits_instead_of_disconnecting(
+    client, make_user, jobs, trakt
+):
+    trakt.expires_in = 300  # every delivery must refresh first
+    user, headers = await make_user()
+    await connect_trakt(client, headers, trakt, "patient")
+    trakt.expires_in = 7 * 24 * 3600
+    trakt.token_failures.set("503")  # until told otherwise
+    movie = await make_movie(duration_ms=60 * 60 * 1000, tmdb_id=3)
+    await Player(client, headers).play(movie, "movie", 58 * 60 * 1000)
+    await jobs.run()  # queues the play and tries to deliver it
+    assert trakt.watched("patient") == []
+    [waiting] = (await client.get(f"{API}/queue?status=pending", headers=headers)).json()["items"]
+    assert waiting["last_status_code"] == 503 and "503" in waiting["last_error"]
+    connections = (await client.get(f"{API}/connections", headers=headers)).json()
+    [status] = [c for c in connections if c["provider"] == "trakt"]
+    assert status["status"] == "connected"  # Trakt was down; the user need not reconnect
+
+    trakt.token_failures.set("429", retry_after=90)
+    from revenge.core.db import session_scope
+
+    async with session_scope() as s:
+        await s.execute(
+            text("UPDATE shared.scrobble_queue SET next_attempt_at = now() WHERE user_id = :u"),
+            {"u": user.id},
+        )
+        await s.execute(
+            text(
+                "UPDATE shared.scrobble_connections SET rate_limited_until = NULL "
+                "WHERE user_id = :u"
+            ),
+            {"u": user.id},
+        )
+    before = datetime.now(UTC)
+    report = await process_scrobbles(str(user.id), "trakt")
+    assert report["postponed"] == 1, report["stopped_because"]
+    [waiting] = (await client.get(f"{API}/queue?status=pending", headers=headers)).json()["items"]
+    assert waiting["last_status_code"] == 429
+    assert datetime.fromisoformat(waiting["next_attempt_at"]) >= before + timedelta(seconds=90)
+
+    # Trakt is back: the same (still valid) refresh token works and the play arrives.
+    trakt.token_failures.set(None)
+    async with session_scope() as s:
+        await s.execute(
+            text("UPDATE shared.scrobble_queue SET next_attempt_at = now() WHERE user_id = :u"),
+            {"u": user.id},
+        )
+        await s.execute(
+            text(
+                "UPDATE shared.scrobble_connections SET rate_limited_until = NULL "
+                "WHERE user_id = :u"
+            ),
+            {"u": user.id},
+        )
+    report = await process_scrobbles(str(user.id), "trakt")
+    assert report["sent"] == 1 and len(trakt.watched("patient")) == 1
+    grants = [r["grant_type"] for r in trakt.token_requests]
+    assert grants[0] == "authorization_code" and set(grants[1:]) == {"refresh_token"}
 
 
 async def test_409_counts_as_done_and_429_waits_for_retry_after(client, make_user, trakt):

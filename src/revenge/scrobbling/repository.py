@@ -13,6 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from revenge.scrobbling.models import ScrobbleConnection, ScrobbleQueueItem
 
+# Bulk updates by id: the claimed rows are not read again in the same session, and letting the
+# ORM "evaluate" ``id IN (…)`` against every loaded object costs O(batch²) uuid comparisons.
+_NO_SYNC = {"synchronize_session": False}
+
 
 async def get_connection(
     session: AsyncSession, user_id: uuid.UUID, provider: str, *, lock: bool = False
@@ -158,7 +162,8 @@ async def mark(
     if status == "sent":
         values["sent_at"] = now
     await session.execute(
-        update(ScrobbleQueueItem).where(ScrobbleQueueItem.id.in_(list(ids))).values(**values)
+        update(ScrobbleQueueItem).where(ScrobbleQueueItem.id.in_(list(ids))).values(**values),
+        execution_options=_NO_SYNC,
     )
 
 
@@ -184,7 +189,8 @@ async def postpone(
             next_attempt_at=next_attempt_at,
             last_error=reason,
             last_status_code=status_code,
-        )
+        ),
+        execution_options=_NO_SYNC,
     )
 
 
@@ -262,5 +268,6 @@ async def hold_queue(
             ScrobbleQueueItem.status == "pending",
             ScrobbleQueueItem.next_attempt_at < until,
         )
-        .values(next_attempt_at=until)
+        .values(next_attempt_at=until),
+        execution_options=_NO_SYNC,
     )

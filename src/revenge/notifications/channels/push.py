@@ -21,7 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from revenge.core.clock import utcnow
 from revenge.core.config import Settings
-from revenge.core.http import PermanentError, RetryableError, classify_status, new_client
+from revenge.core.http import (
+    PermanentError,
+    RetryableError,
+    classify_status,
+    new_client,
+    shared_ssl_context,
+)
 from revenge.notifications.channels.base import (
     DeliveryItem,
     FollowUp,
@@ -134,7 +140,9 @@ class WebPushClient:
     def __init__(self, vapid_key_file: Path, subject: str) -> None:
         self.vapid = Vapid.from_file(str(vapid_key_file))
         self.subject = subject
-        self.http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
+        self.http = httpx.AsyncClient(
+            timeout=httpx.Timeout(10.0, connect=5.0), verify=shared_ssl_context()
+        )
 
     async def send(
         self, endpoint: str, keys: dict[str, str], payload: dict[str, Any]

@@ -26,7 +26,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from revenge.core.clock import utcnow
 from revenge.core.config import Settings
 from revenge.core.crypto import decrypt, encrypt
-from revenge.core.http import PermanentError, RetryableError, parse_retry_after
+from revenge.core.http import (
+    PermanentError,
+    RetryableError,
+    parse_retry_after,
+    shared_ssl_context,
+)
 from revenge.notifications.channels.base import (
     DeliveryItem,
     FollowUp,
@@ -225,6 +230,7 @@ class WebhookChannel:
             # httpcore scans its whole pool per request: a modest pool is faster than a big one.
             limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
             headers={"User-Agent": "Revenge-Webhooks/0.8"},
+            verify=shared_ssl_context(),
         )
 
     async def targets(

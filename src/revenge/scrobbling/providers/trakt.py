@@ -67,6 +67,13 @@ class TraktOAuthClient(AsyncOAuth2Client):
         fields.setdefault("redirect_uri", self.redirect_uri)  # Trakt wants it on refresh too
         return fields
 
+    def _parse(self, response: httpx.Response) -> Any:
+        # Busy or down is not a refusal, whatever the body says (Trakt's 429 carries JSON with
+        # an "error" key that authlib would report as an OAuth error).
+        if response.status_code == 429 or response.status_code >= 500:
+            response.raise_for_status()
+        return self.parse_response_token(response)
+
     async def _fetch_token(
         self,
         url: str,
@@ -77,7 +84,7 @@ class TraktOAuthClient(AsyncOAuth2Client):
         **kwargs: Any,
     ) -> Any:
         response = await self.post(url, json=self._json_fields(body), auth=None, **kwargs)
-        return self.parse_response_token(response)
+        return self._parse(response)
 
     async def _refresh_token(
         self,
@@ -89,7 +96,7 @@ class TraktOAuthClient(AsyncOAuth2Client):
         **kwargs: Any,
     ) -> Any:
         response = await self.post(url, json=self._json_fields(body), auth=None, **kwargs)
-        return self.parse_response_token(response)
+        return self._parse(response)
 
 
 def _credentials(token: dict[str, Any]) -> Credentials:
@@ -250,6 +257,18 @@ class TraktProvider:
                 )
             except httpx.TransportError as exc:
                 raise RetryableError(f"Trakt unreachable: {exc}") from exc
+            except httpx.HTTPStatusError as exc:
+                # Trakt down or busy is not a refusal: keep the refresh token and retry later.
+                status = exc.response.status_code
+                if status == 429 or status >= 500:
+                    raise RetryableError(
+                        f"Trakt token refresh failed: HTTP {status}",
+                        retry_after=parse_retry_after(exc.response.headers.get("Retry-After")),
+                        status_code=status,
+                    ) from exc
+                raise ReconnectRequired(
+                    f"Trakt refused the token refresh: HTTP {status}", status_code=status
+                ) from exc
             except Exception as exc:
                 raise ReconnectRequired(f"Trakt refused the token refresh: {exc}") from exc
         fresh = _credentials(dict(token))
