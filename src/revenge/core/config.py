@@ -31,6 +31,8 @@ class SmtpSettings(BaseSettings):
     password: SecretStr | None = None
     from_: str = Field("Revenge <revenge@localhost>", alias="REVENGE_SMTP_FROM")
     tls: Literal["none", "starttls", "tls"] = "starttls"
+    # A home mail server often has a certificate from its own CA: trust that bundle too.
+    ca_file: Path | None = None
     timeout_seconds: float = 15.0
 
 

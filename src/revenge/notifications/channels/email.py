@@ -144,7 +144,7 @@ class EmailChannel:
         if not item.target:
             raise NotSent("no email address")
         message = build_message(item, item.target, self.settings)
-        context = ssl.create_default_context()
+        context = ssl.create_default_context(cafile=smtp.ca_file)
         try:
             errors, response = await aiosmtplib.send(
                 message,
