@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import os
+import pstats
 import socket
 import subprocess
 import sys
@@ -51,7 +53,8 @@ from revenge.notifications.types import ChannelKind  # noqa: E402
 from revenge.users.models import User  # noqa: E402
 
 WORK = ROOT / "bench" / ".work"
-PROFILE = bool(os.environ.get("BENCH_PROFILE"))
+# BENCH_PROFILE=fanout or =delivery prints a cProfile of that phase instead of the figures.
+PROFILE = os.environ.get("BENCH_PROFILE", "")
 
 
 # A webhook receiver in its own process (not sharing the sender's CPU time), importing only
@@ -223,9 +226,7 @@ async def main(users: int, baseline_users: int) -> None:
             )
 
         profiler = None
-        if PROFILE:
-            import cProfile
-
+        if PROFILE == "fanout":
             profiler = cProfile.Profile()
             profiler.enable()
         data = {
@@ -240,17 +241,20 @@ async def main(users: int, baseline_users: int) -> None:
                 s, fan_out_ids, "new_content", data, settings=settings
             )
         stored_s = time.perf_counter() - started
-        if profiler is not None:
-            import pstats
-
-            profiler.disable()
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
-            return
+        if PROFILE == "delivery":
+            profiler = cProfile.Profile()
+            profiler.enable()
         send_started = time.perf_counter()
         stats = await delivery.deliver_pending(
             ChannelKind.webhook, batch_size=1000, concurrency=64, settings=settings
         )
         send_s = time.perf_counter() - send_started
+        if profiler is not None:
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats(
+                os.environ.get("BENCH_PROFILE_SORT", "tottime")
+            ).print_stats(os.environ.get("BENCH_PROFILE_FILTER", ""), 30)
+            return
         total_s = time.perf_counter() - started
         async with httpx.AsyncClient() as client:
             received = int((await client.get(f"http://127.0.0.1:{port}/count")).text)

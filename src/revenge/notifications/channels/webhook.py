@@ -330,9 +330,12 @@ class WebhookChannel:
             await session.execute(
                 update(NotificationChannel)
                 .where(any_of(NotificationChannel.id, healthy))
-                .values(consecutive_failures=0, last_success_at=now)
+                .values(consecutive_failures=0, last_success_at=now),
+                # No loaded channel needs refreshing: the failing ones below are read afresh.
+                execution_options={"synchronize_session": False},
             )
-        failing = [key for key in by_channel if uuid.UUID(key) not in set(healthy)]
+        healthy_keys = {str(channel_id) for channel_id in healthy}
+        failing = [key for key in by_channel if key not in healthy_keys]
         for channel_key in failing:
             results = by_channel[channel_key]
             channel = await session.get(NotificationChannel, uuid.UUID(channel_key))
