@@ -45,7 +45,8 @@ async def generate_item(
     session: DbSession,
     settings: AppSettings,
 ) -> GenerateItemResult:
-    """Fingerprint one item now (its file and its images) and queue duplicate detection."""
+    """Fingerprint one item now (its file and its images) and queue duplicate detection (and,
+    with an AcoustID key, a look-up of a track that has no recording id)."""
     result = await service.generate_item(session, settings, type, id, force=True)
     await jobs.after_generation(session, settings, jobs.generated_subjects(result))
     return result
