@@ -111,6 +111,7 @@ async def db(real_database: Database) -> AsyncIterator[SavepointDatabase]:
             await outer.rollback()
             async with real_database.transaction() as cleanup:
                 await cleanup.execute(text("DELETE FROM shared.rate_limit_buckets"))
+                await cleanup.execute(text("DELETE FROM shared.rate_limit_slots"))
 
 
 @pytest.fixture

@@ -20,8 +20,9 @@ from revenge.content_requests.models import (
     ContentRequestInterest,
     RequestUserSettings,
 )
-from revenge.core.ratelimit import RateLimitBucket
+from revenge.core.ratelimit import RateLimitBucket, RateLimitSlot
 from revenge.fingerprints.models import (
+    AcoustidLookup,
     DuplicateGroup,
     DuplicateLink,
     DuplicateMember,
@@ -64,6 +65,7 @@ from revenge.share_links.models import MediaGrant, MediaGrantAccess
 from revenge.users.models import ApiKey, AuthSession, User
 
 __all__ = [
+    "AcoustidLookup",
     "Album",
     "AnalyticsState",
     "ApiKey",
@@ -104,6 +106,7 @@ __all__ = [
     "PushDevice",
     "Ranking",
     "RateLimitBucket",
+    "RateLimitSlot",
     "RequestUserSettings",
     "ScrobbleAuthState",
     "ScrobbleConnection",

@@ -95,8 +95,13 @@ class MetadataSettings(BaseSettings):
     tmdb_api_url: str = "https://api.themoviedb.org/3"
     tmdb_api_key: SecretStr | None = None
     musicbrainz_api_url: str = "https://musicbrainz.org/ws/2"
+    # AcoustID fills missing MusicBrainz recording ids of fingerprinted tracks (README
+    # "Fingerprints"); off without an application API key.
     acoustid_api_url: str = "https://api.acoustid.org/v2"
     acoustid_api_key: SecretStr | None = None
+    acoustid_min_score: float = Field(0.8, ge=0.0, le=1.0)
+    # AcoustID's limit for free applications, counted over every worker of this installation.
+    acoustid_requests_per_second: int = Field(3, ge=1)
     # MusicBrainz allows one request per second per client; content requests wait their turn.
     musicbrainz_min_interval_seconds: float = 1.0
 

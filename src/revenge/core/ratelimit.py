@@ -1,14 +1,19 @@
-"""Fixed-window counters in PostgreSQL, shared by every API process.
+"""Rate limits kept in PostgreSQL, shared by every API and worker process.
 
-Counts are written in their own short transaction so that a request which fails (and rolls
-back) still counts — that is exactly the request a limiter must see.
+Fixed-window counters limit what clients may do to us; slots space the calls we make to an
+outside service. Both are written in their own short transaction so that a request which
+fails (and rolls back) still counts — that is exactly the request a limiter must see.
 """
 
 from __future__ import annotations
 
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Integer, String, text
+from sqlalchemy import BigInteger, Float, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from revenge.core.clock import utcnow
@@ -73,3 +78,134 @@ async def record_hit(key: str, *, window_seconds: int) -> int:
 async def reset(key: str) -> None:
     async with get_database().autonomous() as session:
         await session.execute(_RESET, {"key": key})
+
+
+# --- calls we make to an outside service (shared by every worker process) ----------------------
+
+
+class RateLimitSlot(Base):
+    """One of the ``limit`` call tokens of an outside service (``key``, e.g. ``acoustid``): a
+    call holds a token while it runs, and the token frees ``per_seconds`` after the answer.
+    ``free_at`` is in epoch seconds on PostgreSQL's clock."""
+
+    __tablename__ = "rate_limit_slots"
+    __table_args__ = {"schema": "shared"}
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True)
+    free_at: Mapped[float] = mapped_column(Float)
+
+
+_ADD_SLOTS = text(
+    "INSERT INTO shared.rate_limit_slots (key, slot, free_at) "
+    "SELECT :key, g, 0 FROM generate_series(0, :limit - 1) AS g ON CONFLICT DO NOTHING"
+)
+# SKIP LOCKED + the re-check FOR UPDATE does on a row changed meanwhile: two workers never get
+# the same token. The lease frees a token whose holder died before giving it back. Times are
+# epoch seconds on PostgreSQL's clock (clock_timestamp(): now, not the transaction's start).
+_TAKE_SLOT = text(
+    """
+    UPDATE shared.rate_limit_slots AS s SET free_at = extract(epoch FROM clock_timestamp()) + :lease
+    WHERE s.key = :key AND s.slot = (
+        SELECT slot FROM shared.rate_limit_slots
+        WHERE key = :key AND slot < :limit AND free_at <= extract(epoch FROM clock_timestamp())
+        ORDER BY free_at, slot LIMIT 1 FOR UPDATE SKIP LOCKED)
+    RETURNING s.slot
+    """
+)
+_SLOT_WAIT = text(
+    """
+    SELECT min(free_at) - extract(epoch FROM clock_timestamp())
+    FROM shared.rate_limit_slots WHERE key = :key AND slot < :limit
+    """
+)
+_RELEASE_SLOT = text(
+    """
+    UPDATE shared.rate_limit_slots SET free_at = extract(epoch FROM clock_timestamp()) + :per_seconds
+    WHERE key = :key AND slot = :slot
+    """
+)
+_HOLD_SLOTS = text(
+    """
+    UPDATE shared.rate_limit_slots
+    SET free_at = greatest(free_at, extract(epoch FROM clock_timestamp()) + :seconds)
+    WHERE key = :key
+    """
+)
+
+
+class SlotUnavailable(Exception):
+    """No call token frees up within the wait allowed; ``wait`` is the seconds still to go."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"next call possible in {wait:.1f} s")
+        self.wait = wait
+
+
+async def _take_slot(key: str, limit: int, lease: float) -> int | float:
+    """A token's number, or the seconds until the first one frees up."""
+    params = {"key": key, "limit": limit, "lease": lease}
+    async with get_database().autonomous() as session:
+        for _ in range(2):
+            slot = (await session.execute(_TAKE_SLOT, params)).scalar_one_or_none()
+            if slot is not None:
+                return int(slot)
+            wait = (await session.execute(_SLOT_WAIT, params)).scalar_one_or_none()
+            if wait is not None:
+                # A token freed between the two statements reads as 0: come straight back.
+                return max(0.0, float(wait))
+            # First use of this key (or a higher limit): create the tokens, then take one.
+            await session.execute(_ADD_SLOTS, params)
+    return 0.0
+
+
+@asynccontextmanager
+async def call_slot(
+    key: str,
+    *,
+    limit: int,
+    per_seconds: float,
+    lease_seconds: float,
+    max_wait_seconds: float,
+) -> AsyncIterator[None]:
+    """Make one call to an outside service so that at most ``limit`` calls under ``key``
+    reach it within any ``per_seconds``, across every process.
+
+    A call holds one of ``limit`` tokens from before it is sent until ``per_seconds`` after
+    its answer (or failure) came back. Any calls that arrive at the service within one span of
+    ``per_seconds`` therefore hold their tokens at the same moment, so there are at most
+    ``limit`` of them — whatever the network delay between granting a token and the call's
+    arrival. Waits up to ``max_wait_seconds`` for a token, else raises ``SlotUnavailable``.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + max_wait_seconds
+    while True:
+        taken = await _take_slot(key, limit, lease_seconds)
+        if isinstance(taken, int):
+            break
+        if taken > 0 and loop.time() + taken > deadline:
+            raise SlotUnavailable(taken)
+        # A little jitter so workers that woke together do not all ask in the same instant.
+        await asyncio.sleep(taken + random.uniform(0.001, 0.02))
+    try:
+        yield
+    finally:
+        async with get_database().autonomous() as session:
+            await session.execute(
+                _RELEASE_SLOT, {"key": key, "slot": taken, "per_seconds": per_seconds}
+            )
+
+
+async def hold_slots(key: str, seconds: float) -> None:
+    """No call under ``key`` for ``seconds`` (the service asked us to back off)."""
+    async with get_database().autonomous() as session:
+        await session.execute(_HOLD_SLOTS, {"key": key, "seconds": seconds})
+
+
+async def next_call_in(key: str, *, limit: int) -> float:
+    """Seconds until a call under ``key`` could start (0 if now)."""
+    async with get_database().autonomous() as session:
+        wait = (
+            await session.execute(_SLOT_WAIT, {"key": key, "limit": limit})
+        ).scalar_one_or_none()
+    return max(0.0, float(wait or 0.0))

@@ -13,8 +13,11 @@ from starlette.datastructures import UploadFile
 from revenge.core.deps import AdminUser, AppSettings, DbSession
 from revenge.core.errors import PayloadTooLarge, Unprocessable, problem_responses
 from revenge.core.pagination import Page, PageParams, page_params
-from revenge.fingerprints import duplicates, jobs, service
+from revenge.fingerprints import duplicates, jobs, recording_ids, service
 from revenge.fingerprints.schemas import (
+    AcoustidLookupRead,
+    AcoustidLookupStatus,
+    AcoustidSummary,
     DuplicateGroupRead,
     DuplicateKind,
     GenerateItemResult,
@@ -42,9 +45,10 @@ async def generate_item(
     session: DbSession,
     settings: AppSettings,
 ) -> GenerateItemResult:
-    """Fingerprint one item now (its file and its images) and queue duplicate detection."""
+    """Fingerprint one item now (its file and its images) and queue duplicate detection (and,
+    with an AcoustID key, a look-up of a track that has no recording id)."""
     result = await service.generate_item(session, settings, type, id, force=True)
-    await jobs.defer_detection(session, jobs.generated_subjects(result))
+    await jobs.after_generation(session, settings, jobs.generated_subjects(result))
     return result
 
 
@@ -79,6 +83,27 @@ async def list_duplicates(
     page: PageParams = Depends(page_params),
 ) -> Page[DuplicateGroupRead]:
     items, total = await duplicates.list_groups(session, kind, min_score, page.limit, page.offset)
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get("/acoustid", response_model=AcoustidSummary)
+async def acoustid_summary(
+    admin: AdminUser, session: DbSession, settings: AppSettings
+) -> AcoustidSummary:
+    """AcoustID look-ups at a glance: configured?, the key refused?, counts by status."""
+    return await recording_ids.summary(session, settings)
+
+
+@router.get("/acoustid/lookups", response_model=Page[AcoustidLookupRead])
+async def list_acoustid_lookups(
+    admin: AdminUser,
+    session: DbSession,
+    status: AcoustidLookupStatus | None = None,
+    page: PageParams = Depends(page_params),
+) -> Page[AcoustidLookupRead]:
+    """Per-track look-ups, most recently changed first: what was filled (with its score), the
+    candidates left alone and why, the failures with their reason."""
+    items, total = await recording_ids.list_lookups(session, status, page.limit, page.offset)
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 

@@ -1,5 +1,6 @@
-"""FingerprintGenerateJob (per item, and library-wide runs in chunks) and
-DuplicateDetectionJob (incremental: only the new fingerprints are looked up)."""
+"""FingerprintGenerateJob (per item, and library-wide runs in chunks), DuplicateDetectionJob
+(incremental: only the new fingerprints are looked up) and the optional AcoustID look-ups that
+fill missing MusicBrainz recording ids."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from revenge.core import events
-from revenge.core.config import get_settings
+from revenge.core.config import Settings, get_settings
 from revenge.core.db import session_scope
 from revenge.core.errors import NotFound
 from revenge.core.jobs import DEFAULT_RETRY, defer, job_app
-from revenge.fingerprints import duplicates, service
+from revenge.fingerprints import duplicates, recording_ids, service
 from revenge.fingerprints.schemas import GenerateItemResult, GenerateTarget
 
 log = structlog.get_logger(__name__)
@@ -35,6 +36,27 @@ def generated_subjects(result: GenerateItemResult) -> list[tuple[str, uuid.UUID]
     return [(o.subject_type, o.subject_id) for o in result.outcomes if o.status == "generated"]
 
 
+async def after_generation(
+    session: AsyncSession, settings: Settings, subjects: list[tuple[str, uuid.UUID]]
+) -> None:
+    """In the transaction that stored new fingerprints: queue duplicate detection, and an
+    AcoustID look-up for new track fingerprints without a recording id (if a key is set)."""
+    await defer_detection(session, subjects)
+    tracks = [subject_id for subject_type, subject_id in subjects if subject_type == "track"]
+    if tracks and await recording_ids.queue_lookups(session, settings, tracks):
+        await schedule_acoustid(session)
+
+
+async def schedule_acoustid(session: AsyncSession, *, in_seconds: int | None = None) -> None:
+    """Coalesced: one waiting drain job absorbs the others (it sees every pending row)."""
+    await defer(
+        session,
+        acoustid_lookup,
+        queueing_lock="fingerprints.acoustid",
+        schedule_in={"seconds": in_seconds} if in_seconds else None,
+    )
+
+
 @events.subscribe(events.LIBRARY_ITEM_ADDED)
 @job_app.task(name="fingerprints.generate", retry=DEFAULT_RETRY)
 async def generate(media_type: str, media_id: str, library_id: str | None = None) -> None:
@@ -44,14 +66,13 @@ async def generate(media_type: str, media_id: str, library_id: str | None = None
     except ValueError:
         return  # nothing of this type is fingerprinted
     async with session_scope() as session:
+        settings = get_settings()
         try:
-            result = await service.generate_item(
-                session, get_settings(), target, uuid.UUID(media_id)
-            )
+            result = await service.generate_item(session, settings, target, uuid.UUID(media_id))
         except NotFound:
             log.info("fingerprints.item_gone", media_type=media_type, media_id=media_id)
             return
-        await defer_detection(session, generated_subjects(result))
+        await after_generation(session, settings, generated_subjects(result))
 
 
 @events.subscribe(events.LIBRARY_ITEM_REMOVED)
@@ -60,6 +81,8 @@ async def forget_item(media_type: str, media_id: str, library_id: str | None = N
     """Drop a removed item's fingerprints and duplicate-group memberships."""
     async with session_scope() as session:
         await duplicates.forget_media(session, media_type, uuid.UUID(media_id))
+        if media_type == "track":
+            await recording_ids.forget_track(session, uuid.UUID(media_id))
 
 
 @job_app.task(name="fingerprints.detect_duplicates", retry=DEFAULT_RETRY)
@@ -79,9 +102,10 @@ async def detect_duplicates(subjects: list[str]) -> int:
 async def run_library(run_id: str) -> None:
     """One chunk of a library-wide run, then the next chunk as a new job (so progress is
     committed chunk by chunk and a restart resumes from the cursor)."""
+    settings = get_settings()
     async with session_scope() as session:
-        more, generated = await service.run_chunk(session, get_settings(), uuid.UUID(run_id))
-        await defer_detection(session, generated)
+        more, generated = await service.run_chunk(session, settings, uuid.UUID(run_id))
+        await after_generation(session, settings, generated)
         if more:
             # No queueing lock here: chunks lock the run row, so a stray duplicate job only
             # finds the cursor moved on.
@@ -104,3 +128,35 @@ async def resume_runs(timestamp: int) -> None:
             await defer(
                 session, run_library, queueing_lock=f"fingerprints.run:{run_id}", run_id=run_id
             )
+
+
+@job_app.task(name="fingerprints.acoustid_lookup", retry=DEFAULT_RETRY)
+async def acoustid_lookup() -> dict[str, int | str | None]:
+    """Send the due AcoustID look-ups (spaced by the shared rate limit), then hand over to a
+    fresh job if more are due or AcoustID asked us to wait."""
+    report = await recording_ids.drain(get_settings())
+    if report.more_due or report.stopped_because == "rate_limited":
+        async with session_scope() as session:
+            wait = int(report.retry_in or 0) + 1 if report.retry_in else None
+            await schedule_acoustid(session, in_seconds=wait)
+    return {
+        "looked_up": report.looked_up,
+        "filled": report.filled,
+        "stopped_because": report.stopped_because,
+    }
+
+
+@job_app.periodic(cron="* * * * *")
+@job_app.task(
+    name="fingerprints.acoustid_sweep",
+    queueing_lock="fingerprints.acoustid_sweep",
+    retry=DEFAULT_RETRY,
+)
+async def acoustid_sweep(timestamp: int) -> bool:
+    """Look-ups whose retry time came, tracks fingerprinted before the key was set, look-ups
+    refused for a key since replaced: all get a drain job. Does nothing without a key."""
+    async with session_scope() as session:
+        due = await recording_ids.sweep(session, get_settings())
+        if due:
+            await schedule_acoustid(session)
+        return due

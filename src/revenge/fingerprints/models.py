@@ -17,6 +17,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
@@ -143,3 +145,40 @@ class FingerprintRun(UUIDPrimaryKey, Timestamps, Base):
     )
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+
+
+class AcoustidLookup(Timestamps, Base):
+    """A track's AcoustID look-up: the durable work item while ``pending`` (with its retry
+    time), then what came back and what was filled in.
+
+    ``status``: pending | matched (the recording id was filled) | low_score | ambiguous |
+    no_match | tagged (the track had an id by then) | failed (``reason`` says why).
+    ``api_key_hash`` marks a failure because AcoustID rejected that API key: while the same key
+    is configured nothing more is sent, and a new key brings such rows back to ``pending``.
+    """
+
+    __tablename__ = "acoustid_lookups"
+    __table_args__ = (
+        Index(
+            "ix_acoustid_lookups_due",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index("ix_acoustid_lookups_status", "status"),
+    )
+
+    track_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("tracks.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    score: Mapped[float | None] = mapped_column(Float)
+    acoustid_id: Mapped[str | None] = mapped_column(String(36))
+    recording_id: Mapped[str | None] = mapped_column(String(36))
+    recording_title: Mapped[str | None] = mapped_column(Text)
+    recording_artist: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    api_key_hash: Mapped[str | None] = mapped_column(String(64))
+    looked_up_at: Mapped[datetime | None]

@@ -147,3 +147,43 @@ class DuplicateGroupRead(BaseModel):
     keep: DuplicateMemberRead | None
     members: list[DuplicateMemberRead]
     links: list[DuplicateLinkRead]
+
+
+class AcoustidLookupStatus(StrEnum):
+    pending = "pending"  # waiting for its turn (or for a retry after an error)
+    matched = "matched"  # the recording id was filled in
+    low_score = "low_score"  # best result below the score threshold: nothing filled
+    ambiguous = "ambiguous"  # several recordings, none singled out by the track title
+    no_match = "no_match"  # AcoustID knows no recording for this fingerprint
+    tagged = "tagged"  # the track had a recording id by the time it was looked up
+    failed = "failed"  # rejected (API key, fingerprint): see ``reason``
+
+
+class AcoustidLookupRead(BaseModel):
+    track_id: uuid.UUID
+    track_title: str
+    status: AcoustidLookupStatus
+    score: float | None
+    acoustid_id: str | None
+    recording_id: str | None = Field(
+        description="filled in (matched) or the best candidate (low_score, ambiguous)"
+    )
+    recording_title: str | None
+    recording_artist: str | None
+    reason: str | None
+    status_code: int | None
+    attempts: int
+    next_attempt_at: datetime | None = Field(description="pending only: the next try")
+    looked_up_at: datetime | None
+    updated_at: datetime
+
+
+class AcoustidSummary(BaseModel):
+    enabled: bool = Field(description="an AcoustID API key is configured")
+    api_url: str
+    min_score: float
+    requests_per_second: float
+    api_key_rejected: str | None = Field(
+        description="why AcoustID refused the configured key; nothing is sent until it changes"
+    )
+    counts: dict[AcoustidLookupStatus, int]

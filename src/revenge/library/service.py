@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from revenge.core.errors import Conflict, NotFound, Unprocessable
@@ -120,6 +120,37 @@ async def describe_items(
                 if item is not None:
                     titles[(media_type, media_id)] = item.title
     return titles
+
+
+async def tracks_without_recording_id(
+    session: AsyncSession, track_ids: Iterable[uuid.UUID]
+) -> list[uuid.UUID]:
+    """Those of ``track_ids`` that exist and have no MusicBrainz recording id."""
+    ids = list(track_ids)
+    if not ids:
+        return []
+    rows = await session.execute(
+        select(Track.id).where(Track.id.in_(ids), _no_recording_id()).order_by(Track.id)
+    )
+    return list(rows.scalars())
+
+
+def _no_recording_id() -> Any:
+    return or_(Track.musicbrainz_recording_id.is_(None), Track.musicbrainz_recording_id == "")
+
+
+async def fill_recording_id(session: AsyncSession, track_id: uuid.UUID, recording_id: str) -> bool:
+    """Set a track's MusicBrainz recording id only if it has none; True if it was filled.
+
+    One conditional UPDATE, so an id a rescan or an admin set meanwhile is never overwritten.
+    """
+    result = await session.execute(
+        update(Track)
+        .where(Track.id == track_id, _no_recording_id())
+        .values(musicbrainz_recording_id=recording_id)
+        .returning(Track.id)
+    )
+    return result.first() is not None
 
 
 # --- libraries and scans (admin) --------------------------------------------------------

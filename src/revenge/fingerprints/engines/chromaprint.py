@@ -8,6 +8,7 @@ is the bit error rate (BER) at the best alignment offset.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 from collections.abc import Sequence
@@ -39,6 +40,50 @@ def to_bytes(values: np.ndarray) -> bytes:
 
 def from_bytes(data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype="<u4").astype(np.uint32)
+
+
+# Chromaprint's default algorithm (CHROMAPRINT_ALGORITHM_TEST2), the one fpcalc uses; its id
+# leads every compressed fingerprint.
+DEFAULT_ALGORITHM_ID = 1
+_NORMAL_MAX = 7  # 3-bit symbols; 7 means "7 + the next 5-bit exceptional symbol"
+
+
+def _packed_bits(symbols: np.ndarray, width: int) -> bytes:
+    """Symbols of ``width`` bits packed into a little-endian bit stream (Chromaprint's
+    PackInt3Array/PackInt5Array), padded with zero bits to a whole byte."""
+    if len(symbols) == 0:
+        return b""
+    bits = (symbols[:, None] >> np.arange(width, dtype=np.uint8)) & 1
+    return np.packbits(bits.astype(np.uint8).ravel(), bitorder="little").tobytes()
+
+
+def compress(values: np.ndarray, algorithm: int = DEFAULT_ALGORITHM_ID) -> str:
+    """The compressed, URL-safe base64 form of a raw fingerprint: exactly what ``fpcalc``
+    prints without ``-raw`` and what AcoustID's ``fingerprint`` parameter takes.
+
+    Each sub-fingerprint is XORed with the previous one; the positions of its set bits are
+    written as gaps (1-based, a 0 ends the item) in 3-bit symbols, gaps of 7 or more as 7 plus
+    a 5-bit remainder in a second stream; a 4-byte header holds the algorithm and the count.
+    """
+    items = np.asarray(values, dtype=np.uint32)
+    changes = items.copy()
+    changes[1:] ^= items[:-1]
+    bits = ((changes[:, None] >> np.arange(32, dtype=np.uint32)) & 1).astype(bool)
+    rows, cols = np.nonzero(bits)  # row-major: each item's set bits, lowest first
+    positions = cols.astype(np.int64) + 1
+    first_in_row = np.ones(len(rows), dtype=bool)
+    first_in_row[1:] = rows[1:] != rows[:-1]
+    gaps = positions.copy()
+    gaps[~first_in_row] -= positions[:-1][~first_in_row[1:]]
+    # Lay out each item's gaps followed by its terminating 0.
+    symbols = np.zeros(len(gaps) + len(items), dtype=np.int64)
+    symbols[np.arange(len(gaps)) + rows] = gaps
+    normal = np.minimum(symbols, _NORMAL_MAX).astype(np.uint8)
+    exceptional = (symbols[symbols >= _NORMAL_MAX] - _NORMAL_MAX).astype(np.uint8)
+    size = len(items)
+    header = bytes([algorithm & 0xFF, (size >> 16) & 0xFF, (size >> 8) & 0xFF, size & 0xFF])
+    data = header + _packed_bits(normal, 3) + _packed_bits(exceptional, 5)
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def all_terms(values: np.ndarray) -> np.ndarray:
