@@ -4,6 +4,7 @@ import { createApi } from '../src/lib/api/client';
 import {
   createWebPush,
   decodeBase64Url,
+  PushTimeoutError,
   type PushEnvironment,
   type PushRegistrationLike,
   type PushSubscriptionLike,
@@ -179,6 +180,14 @@ describe('browser push', () => {
     expect(browser.current()?.unsubscribed).toBe(true);
     expect(get(push.state)).toBe('disabled');
     expect(get(push.busy)).toBe(false);
+
+    const hanging = fakeBrowser({ permission: 'granted' });
+    const env = hanging.env;
+    const registration = await env.serviceWorker!.ready;
+    registration.pushManager.subscribe = () => new Promise(() => undefined); // never answers
+    const waiting = createWebPush(server().client, env, { subscribeTimeoutMs: 20 });
+    await expect(waiting.enable()).rejects.toBeInstanceOf(PushTimeoutError);
+    expect(get(waiting.busy)).toBe(false);
 
     const noService = fakeBrowser({ permission: 'granted', subscribeError: new DOMException('Registration failed - push service not available', 'AbortError') });
     const other = createWebPush(server().client, noService.env);

@@ -62,6 +62,25 @@ export function browserPushEnvironment(): PushEnvironment {
   };
 }
 
+/** The browser's push service did not answer `subscribe()` (Chromium without a reachable push
+ * service waits for minutes). */
+export class PushTimeoutError extends Error {
+  constructor() {
+    super('push subscription timed out');
+    this.name = 'PushTimeoutError';
+  }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new PushTimeoutError()), ms);
+    work.then(
+      (value) => (clearTimeout(timer), resolve(value)),
+      (err: unknown) => (clearTimeout(timer), reject(err)),
+    );
+  });
+}
+
 export const WORKER_URL = '/sw.js';
 export const WORKER_SCOPE = '/';
 
@@ -79,7 +98,12 @@ function sameKey(subscription: PushSubscriptionLike, key: Uint8Array): boolean {
   return bytes.length === key.length && bytes.every((b, i) => b === key[i]);
 }
 
-export function createWebPush(client: ApiClient, env: PushEnvironment = browserPushEnvironment()) {
+export function createWebPush(
+  client: ApiClient,
+  env: PushEnvironment = browserPushEnvironment(),
+  options: { subscribeTimeoutMs?: number } = {},
+) {
+  const subscribeTimeoutMs = options.subscribeTimeoutMs ?? 30_000;
   const state = writable<PushState>('checking');
   const busy = writable(false);
 
@@ -185,7 +209,10 @@ export function createWebPush(client: ApiClient, env: PushEnvironment = browserP
         await subscription.unsubscribe();
         subscription = null;
       }
-      subscription ??= await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+      subscription ??= await withTimeout(
+        registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key }),
+        subscribeTimeoutMs,
+      );
       try {
         await registerDevice(subscription);
       } catch (err) {
