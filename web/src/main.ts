@@ -5,8 +5,11 @@ import { setupI18n } from './lib/i18n/setup';
 import { initialLocale } from './lib/i18n/locales';
 import { loadAvailableLocales, session } from './lib/app';
 import { navigate, startRouter } from './lib/router';
+import { resolveRoute } from './routes';
 
 async function start(): Promise<void> {
+  // Fetch the first page's code while the catalogue and the profile load, not after them.
+  resolveRoute(window.location.pathname).route.page().catch(() => undefined);
   await setupI18n(initialLocale(session.storedLocale(), navigator.languages));
   startRouter();
   // A click on a push notification (public/sw.js) asks an open window to show the inbox.
