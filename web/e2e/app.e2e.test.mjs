@@ -606,6 +606,17 @@ test('browser push: switched on in the channels page, a notification pushed by t
   }
   assert.deepEqual(shown, [{ title: delivered.payload.title, body: delivered.payload.body, tag: delivered.payload.id }]);
 
+  // A click on it makes the worker tell the open window to show the inbox (public/sw.js); here
+  // the worker's message itself, sent from inside the worker, moves the app from another page.
+  await page.locator('#main-nav').getByRole('link', { name: msg('de', 'ui.nav.history') }).click();
+  await expectHeading(page, msg('de', 'ui.history.title'));
+  const [serviceWorker] = page.context().serviceWorkers();
+  await serviceWorker.evaluate(async () => {
+    const [client] = await self.clients.matchAll({ type: 'window' });
+    client.postMessage({ type: 'revenge:navigate', url: '/notifications' });
+  });
+  await expectHeading(page, msg('de', 'ui.notifications.title'));
+
   await push.getByRole('button', { name: msg('de', 'ui.notifications.push_disable') }).click();
   await page.locator('[data-testid=webpush][data-state=disabled]').waitFor();
   await page.getByRole('status').filter({ hasText: msg('de', 'ui.notifications.push_disabled') }).waitFor();

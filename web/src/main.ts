@@ -17,6 +17,7 @@ async function start(): Promise<void> {
     const data = event.data as { type?: string; url?: string } | null;
     if (data?.type === 'revenge:navigate' && data.url?.startsWith('/')) navigate(data.url);
   });
+  navigator.serviceWorker?.startMessages();
   // The profile may have changed elsewhere (e.g. language picked on another device).
   await Promise.allSettled([session.reload(), loadAvailableLocales()]);
   mount(App, { target: document.getElementById('app')! });
