@@ -57,7 +57,14 @@ async def seed() -> dict[str, str]:
             library = Library(name="Kino", kind="movies", path="/srv/media/kino")
             session.add(library)
             await session.flush()
-            movie = Movie(library_id=library.id, title="Heat", year=1995, duration_ms=170 * 60_000)
+            # TMDB id as in tools/e2e_fakes.py: a request search for "heat" finds it in the library.
+            movie = Movie(
+                library_id=library.id,
+                title="Heat",
+                year=1995,
+                duration_ms=170 * 60_000,
+                tmdb_id=949,
+            )
             stat = clip.stat()
             file = MediaFile(
                 library_id=library.id,

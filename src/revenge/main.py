@@ -36,6 +36,7 @@ from revenge.i18n.api import router as i18n_router
 from revenge.library.api import admin_router as library_admin_router
 from revenge.library.api import read_router as library_read_router
 from revenge.notifications.api import router as notifications_router
+from revenge.notifications.api import webpush_router
 from revenge.playback.api import router as playback_router
 from revenge.scrobbling.api import router as scrobbling_router
 from revenge.share_links.api import router as share_links_router
@@ -56,6 +57,7 @@ FEATURE_ROUTERS = [
     i18n_router,
     system_router,
     notifications_router,
+    webpush_router,
     analytics_router,
     library_admin_router,
     library_read_router,
@@ -75,6 +77,7 @@ def api_router() -> APIRouter:
 async def prepare_database(settings: Settings) -> Database:
     """Resolve (or start) the database, migrate it and create the first admin."""
     _ = settings.secret  # generated and stored on the first start, before anything needs it
+    _ = settings.vapid_key_file  # likewise the Web Push key (unless configured or switched off)
     database = Database(resolve_database_url(settings.database_url, settings.data_dir))
     await upgrade(database.engine)
     async with database.transaction() as session:

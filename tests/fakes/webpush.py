@@ -1,5 +1,6 @@
 """A fake Web Push service (RFC 8030): checks TTL, the VAPID JWT (ES256, aud = our origin,
-signed by the key in ``k=``), decrypts the aes128gcm body with the subscriber's keys like a
+signed by the key in ``k=``, and that key the one the browser subscribed with when known),
+decrypts the aes128gcm body with the subscriber's keys like a
 browser would, and answers 201 — or 410 for a subscription that expired."""
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ class Subscriber:
 
     private_key: ec.EllipticCurvePrivateKey
     auth: bytes
+    # The applicationServerKey the browser subscribed with (base64url); push services refuse a
+    # message signed by any other VAPID key (403). None = not checked.
+    application_server_key: str | None = None
 
     @classmethod
     def new(cls) -> Subscriber:
@@ -61,6 +65,9 @@ class FakePushService:
             if not auth.startswith("vapid "):
                 return Response(status_code=401)
             params = dict(p.strip().split("=", 1) for p in auth[6:].split(","))
+            subscribed_with = self.subscribers[sub_id].application_server_key
+            if subscribed_with is not None and params["k"] != subscribed_with:
+                return Response(status_code=403)
             vapid_public = Vapid.from_raw_public(params["k"].encode())
             token = params["t"]
             head_claims, signature = token.rsplit(".", 1)

@@ -51,6 +51,8 @@ let server;
 let baseUrl;
 let browser;
 let seeded;
+let fakesProcess;
+let fakes; // URLs and credentials of tools/e2e_fakes.py (TMDB, ListenBrainz, Web Push)
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -114,9 +116,24 @@ async function recordPlay(token, hoursAgo) {
   assert.equal(last.body.counted, true, JSON.stringify(last.body));
 }
 
+/** The tests' fakes of outside services (tools/e2e_fakes.py); resolves with its JSON line. */
+function startFakes() {
+  fakesProcess = spawn(UV, ['run', '--frozen', 'python', '-m', 'tools.e2e_fakes'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    fakesProcess.once('exit', (code) => reject(new Error(`tools/e2e_fakes.py exited with ${code}`)));
+    fakesProcess.stdout.on('data', (chunk) => {
+      out += chunk;
+      const newline = out.indexOf('\n');
+      if (newline !== -1) resolve(JSON.parse(out.slice(0, newline)));
+    });
+  });
+}
+
 before(async () => {
   mkdirSync(RESULTS, { recursive: true });
   dataDir = mkdtempSync(path.join(tmpdir(), 'revenge-e2e-'));
+  fakes = await startFakes();
   const port = await freePort();
   baseUrl = `http://127.0.0.1:${port}`;
   const env = {
@@ -127,6 +144,9 @@ before(async () => {
     REVENGE_ADMIN_USERNAME: ADMIN.username,
     REVENGE_ADMIN_PASSWORD: ADMIN.password,
     REVENGE_WORKERS: '1',
+    REVENGE_TMDB_API_URL: fakes.tmdb_api_url,
+    REVENGE_TMDB_API_KEY: fakes.tmdb_api_key,
+    REVENGE_LISTENBRAINZ_API_URL: fakes.listenbrainz_api_url,
   };
   delete env.REVENGE_DATABASE_URL; // always the embedded server in the temp dir
   const log = openSync(path.join(RESULTS, 'server.log'), 'w');
@@ -147,6 +167,11 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
+  if (fakesProcess && fakesProcess.exitCode === null) {
+    fakesProcess.removeAllListeners('exit');
+    fakesProcess.kill('SIGTERM');
+    await new Promise((resolve) => fakesProcess.once('exit', resolve));
+  }
   if (server && server.exitCode === null) {
     server.kill('SIGTERM');
     await new Promise((resolve) => server.once('exit', resolve));
@@ -479,6 +504,164 @@ test('a new notification arrives live in the header badge; read and deleted in t
   await page.context().close();
 });
 
+/**
+ * Stands in for Chromium's PushManager. In Playwright's contexts (incognito-like) Chromium has
+ * no Push API at all, and with a real profile its subscribe() waits for Google's push service,
+ * which this machine cannot reach. This one answers with the subscription the Web Push fake of
+ * tools/e2e_fakes.py holds the keys of; the service worker, the permission, the app, the server
+ * and the encryption are all real.
+ */
+function fakePushManager({ endpoint, keys }) {
+  let current = null;
+  window.__push = { subscribedWith: null, unsubscribed: 0 };
+  const base64url = (buffer) => btoa(String.fromCharCode(...new Uint8Array(buffer))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  PushManager.prototype.subscribe = async function subscribe(options) {
+    const key = new Uint8Array(options.applicationServerKey).slice().buffer;
+    window.__push.subscribedWith = base64url(key);
+    current = {
+      endpoint,
+      options: { applicationServerKey: key, userVisibleOnly: options.userVisibleOnly },
+      toJSON: () => ({ endpoint, expirationTime: null, keys }),
+      unsubscribe: async () => {
+        current = null;
+        window.__push.unsubscribed += 1;
+        return true;
+      },
+    };
+    return current;
+  };
+  PushManager.prototype.getSubscription = async function getSubscription() {
+    return current;
+  };
+}
+
+async function pushReceived() {
+  return (await fetch(`${fakes.push_url}/_received`)).json();
+}
+
+test('browser push: switched on in the channels page, a notification pushed by the server is shown by the service worker, switched off', async () => {
+  const page = await newPage('de-DE');
+  await page.context().grantPermissions(['notifications'], { origin: baseUrl });
+  await page.addInitScript(fakePushManager, { endpoint: fakes.push_endpoint, keys: fakes.push_keys });
+  const cdp = await page.context().newCDPSession(page);
+  const registrations = [];
+  cdp.on('ServiceWorker.workerRegistrationUpdated', (event) => registrations.push(...event.registrations));
+  await cdp.send('ServiceWorker.enable');
+
+  await page.goto(`${baseUrl}/login`);
+  await loginThroughUi(page, ADMIN.username, ADMIN.password);
+  await expectHeading(page, msg('de', 'ui.history.title'));
+  await page.getByTestId('notification-badge').click();
+  await expectHeading(page, msg('de', 'ui.notifications.title'));
+  const push = page.getByTestId('webpush');
+  await page.locator('[data-testid=webpush][data-state=disabled]').waitFor();
+  assert.match(await push.innerText(), new RegExp(msg('de', 'ui.notifications.push_state_disabled')));
+
+  await push.getByRole('button', { name: msg('de', 'ui.notifications.push_enable') }).click();
+  await page.locator('[data-testid=webpush][data-state=enabled]').waitFor();
+  await page.getByRole('status').filter({ hasText: msg('de', 'ui.notifications.push_enabled') }).waitFor();
+  assert.match(await push.innerText(), new RegExp(msg('de', 'ui.notifications.push_state_enabled')));
+  const worker = await page.evaluate(async () => {
+    const registration = await navigator.serviceWorker.getRegistration('/');
+    return { scope: registration?.scope, script: registration?.active?.scriptURL };
+  });
+  assert.deepEqual(worker, { scope: `${baseUrl}/`, script: `${baseUrl}/sw.js` });
+  // Subscribed with the key the server signs with; the push service will accept no other.
+  const token = (await apiLogin(ADMIN.username, ADMIN.password)).access_token;
+  const { body: key } = await api('GET', '/notifications/webpush/public-key', { token });
+  assert.equal(await page.evaluate(() => window.__push.subscribedWith), key.public_key);
+  await fetch(`${fakes.push_url}/_subscribers/${fakes.push_subscriber}/application-server-key`, { method: 'PUT', body: key.public_key });
+
+  // System notices by push too (the Push column of the grid), then one arrives.
+  const box = page.getByRole('checkbox', {
+    name: msg('de', 'ui.notifications.preference_label')
+      .replace('{type}', msg('de', 'ui.notification_type.system'))
+      .replace('{channel}', msg('de', 'ui.notifications.channel_push')),
+  });
+  await box.check();
+  await page.getByRole('status').filter({ hasText: msg('de', 'ui.notifications.preferences_saved') }).waitFor();
+  await page.screenshot({ path: path.join(RESULTS, 'de-desktop-notifications-push-on.png'), fullPage: true });
+  await seedTool('notify', ADMIN.username, 'Push aus dem Test');
+  let delivered;
+  for (let i = 0; i < 120 && !delivered; i++) {
+    delivered = (await pushReceived()).find((m) => m.sub === fakes.push_subscriber && m.payload.title.includes('Push aus dem Test'));
+    if (!delivered) await page.waitForTimeout(250);
+  }
+  assert.ok(delivered, 'the server pushed the notification to the subscription');
+  assert.equal(delivered.payload.title, msg('de', 'notifications.system.title').replace('{subject}', 'Push aus dem Test'));
+
+  // What the push service would hand to this browser, into the service worker.
+  const registration = registrations.find((r) => r.scopeURL === `${baseUrl}/` && !r.isDeleted);
+  await cdp.send('ServiceWorker.deliverPushMessage', {
+    origin: baseUrl,
+    registrationId: registration.registrationId,
+    data: JSON.stringify(delivered.payload),
+  });
+  let shown = [];
+  for (let i = 0; i < 40 && shown.length === 0; i++) {
+    shown = await page.evaluate(async () =>
+      (await (await navigator.serviceWorker.getRegistration('/')).getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag })),
+    );
+    if (shown.length === 0) await page.waitForTimeout(100);
+  }
+  assert.deepEqual(shown, [{ title: delivered.payload.title, body: delivered.payload.body, tag: delivered.payload.id }]);
+
+  // A click on it makes the worker tell the open window to show the inbox (public/sw.js); here
+  // the worker's message itself, sent from inside the worker, moves the app from another page.
+  await page.locator('#main-nav').getByRole('link', { name: msg('de', 'ui.nav.history') }).click();
+  await expectHeading(page, msg('de', 'ui.history.title'));
+  const [serviceWorker] = page.context().serviceWorkers();
+  await serviceWorker.evaluate(async () => {
+    const [client] = await self.clients.matchAll({ type: 'window' });
+    client.postMessage({ type: 'revenge:navigate', url: '/notifications' });
+  });
+  await expectHeading(page, msg('de', 'ui.notifications.title'));
+
+  await push.getByRole('button', { name: msg('de', 'ui.notifications.push_disable') }).click();
+  await page.locator('[data-testid=webpush][data-state=disabled]').waitFor();
+  await page.getByRole('status').filter({ hasText: msg('de', 'ui.notifications.push_disabled') }).waitFor();
+  assert.equal(await page.evaluate(() => window.__push.unsubscribed), 1);
+  const gone = await api('DELETE', `/users/me/push-token?token=${encodeURIComponent(fakes.push_endpoint)}`, { token });
+  assert.equal(gone.status, 404, 'the server no longer has the device');
+  await box.uncheck();
+  await page.context().close();
+});
+
+test('browser push with Chromium\'s own Push API: the worker registers, the failure is explained; a refused permission shows "blocked"', async () => {
+  const page = await newPage('fr-FR');
+  await page.context().grantPermissions(['notifications'], { origin: baseUrl });
+  await page.goto(`${baseUrl}/login`);
+  await loginThroughUi(page, ADMIN.username, ADMIN.password);
+  const locale = 'de'; // the admin's profile language
+  await expectHeading(page, msg(locale, 'ui.history.title'));
+  await page.getByTestId('notification-badge').click();
+  const push = page.getByTestId('webpush');
+  await page.locator('[data-testid=webpush][data-state=disabled]').waitFor();
+  await push.getByRole('button', { name: msg(locale, 'ui.notifications.push_enable') }).click();
+  // Chromium refuses push in a Playwright (incognito-like) context: the browser's own reason
+  // comes after our translated words, and the switch stays off.
+  const failure = page.getByTestId('webpush-failure');
+  await failure.waitFor();
+  assert.ok((await failure.innerText()).startsWith(msg(locale, 'ui.notifications.push_failed').split('{reason}')[0].trim()));
+  assert.equal(await push.getAttribute('data-state'), 'disabled');
+  const scope = await page.evaluate(async () => (await navigator.serviceWorker.getRegistration('/'))?.scope);
+  assert.equal(scope, `${baseUrl}/`, 'the service worker is registered for the whole app');
+  await page.screenshot({ path: path.join(RESULTS, 'de-desktop-notifications-push-failed.png'), fullPage: true });
+  await page.context().close();
+
+  // No permission given: headless Chromium answers the prompt with "denied".
+  const refused = await newPage('de-DE');
+  await refused.goto(`${baseUrl}/login`);
+  await loginThroughUi(refused, ADMIN.username, ADMIN.password);
+  await expectHeading(refused, msg(locale, 'ui.history.title'));
+  await refused.getByTestId('notification-badge').click();
+  await refused.locator('[data-testid=webpush][data-state=disabled]').waitFor();
+  await refused.getByTestId('webpush').getByRole('button', { name: msg(locale, 'ui.notifications.push_enable') }).click();
+  await refused.locator('[data-testid=webpush][data-state=blocked]').waitFor();
+  assert.match(await refused.getByTestId('webpush').innerText(), new RegExp(msg(locale, 'ui.notifications.push_state_blocked').slice(0, 20)));
+  await refused.context().close();
+});
+
 /** Polls the API until `check(body)` holds (the analytics rollups are written by a job). */
 async function eventually(route, token, check) {
   for (let i = 0; i < 60; i++) {
@@ -573,22 +756,40 @@ test('an admin adds a library and scans it, watching the progress to the end', a
   await page.context().close();
 });
 
-test('a user requests a movie, the admin approves it, and the badge of the user counts it live', async () => {
-  // No TMDB in this sandbox: the request carries its own title (the API's no-provider path).
-  const maria = await apiLogin('maria', 'maria-password');
-  const created = await api('POST', '/requests', {
-    token: maria.access_token,
-    body: { media_type: 'movie', external_id: '603', title: 'The Matrix', year: 1999 },
-  });
-  assert.equal(created.status, 201, JSON.stringify(created.body));
-
+test('a user searches TMDB, requests a movie, the admin approves it, and the badge of the user counts it live', async () => {
+  await seeded; // Heat is in the library with its TMDB id
   const hers = await newPage('es-ES');
   await hers.goto(`${baseUrl}/login`);
   await loginThroughUi(hers, 'maria', 'maria-password');
   await expectHeading(hers, msg('es', 'ui.history.title'));
   await open(hers, PAGES.find((p) => p.name === 'requests'), 'es');
-  const mine = hers.getByTestId('my-requests').locator('li', { hasText: 'The Matrix' });
+
+  // The search goes through the API to the TMDB fake (tools/e2e_fakes.py).
+  const search = hers.getByTestId('request-search');
+  await search.locator('input[name=q]').fill('heat');
+  await search.locator('button[type=submit]').click();
+  const results = hers.getByTestId('request-results');
+  const result = (title) => results.locator('li', { has: hers.locator('strong', { hasText: new RegExp(`^${title}$`) }) });
+  await result('Heat').waitFor();
+  assert.match(await result('Heat').innerText(), new RegExp(msg('es', 'ui.requests.in_library')));
+  assert.equal(await result('Heat').getByRole('button').count(), 0, 'nothing to request for what is in the library');
+  assert.match(await result('Heathers').innerText(), /1989/);
+  await hers.screenshot({ path: path.join(RESULTS, 'es-desktop-requests-search.png'), fullPage: true });
+
+  await result('Heathers').getByRole('button', { name: msg('es', 'ui.requests.request') }).click();
+  await hers.getByRole('status').filter({ hasText: 'Heathers' }).waitFor();
+  await result('Heathers').filter({ hasText: msg('es', 'ui.request_status.pending') }).waitFor();
+  const mine = hers.getByTestId('my-requests').locator('li', { hasText: 'Heathers' });
   await mine.filter({ hasText: msg('es', 'ui.request_status.pending') }).waitFor();
+
+  // A new search knows it is requested (from the server, not from the page's memory).
+  await hers.reload();
+  await expectHeading(hers, msg('es', 'ui.requests.title'));
+  await search.locator('input[name=q]').fill('heat');
+  await search.locator('button[type=submit]').click();
+  await result('Heathers').filter({ hasText: msg('es', 'ui.request_status.pending') }).waitFor();
+  assert.equal(await result('Heathers').getByRole('button').count(), 0);
+  assert.equal(await result('Heat Wave').getByRole('button', { name: msg('es', 'ui.requests.request') }).count(), 1);
   await hers.waitForTimeout(500); // the badge's stream is connected
   const before = await badgeCount(hers);
 
@@ -597,19 +798,65 @@ test('a user requests a movie, the admin approves it, and the badge of the user 
   await loginThroughUi(admin, ADMIN.username, ADMIN.password);
   await expectHeading(admin, msg('de', 'ui.history.title'));
   await open(admin, PAGES.find((p) => p.name === 'admin-requests'), 'de');
-  const queued = admin.getByTestId('request-queue').locator('li', { hasText: 'The Matrix' });
+  const queued = admin.getByTestId('request-queue').locator('li', { hasText: 'Heathers' });
   await queued.locator('input[name=admin_note]').fill('Kommt heute Abend');
   await queued.getByRole('button', { name: msg('de', 'ui.requests.approve') }).click();
-  await admin.getByRole('status').filter({ hasText: 'The Matrix' }).waitFor();
+  await admin.getByRole('status').filter({ hasText: 'Heathers' }).waitFor();
   await admin.screenshot({ path: path.join(RESULTS, 'de-desktop-requests-approved.png'), fullPage: true });
   await admin.context().close();
 
   await hers.getByTestId('notification-count').filter({ hasText: String(before + 1) }).waitFor({ timeout: 30_000 });
   await hers.reload();
-  await hers.getByTestId('my-requests').locator('li', { hasText: 'The Matrix' }).filter({ hasText: msg('es', 'ui.request_status.approved') }).waitFor();
+  await hers.getByTestId('my-requests').locator('li', { hasText: 'Heathers' }).filter({ hasText: msg('es', 'ui.request_status.approved') }).waitFor();
   await hers.getByTestId('notification-badge').click();
-  await hers.getByTestId('notification').filter({ hasText: 'The Matrix' }).waitFor();
+  await hers.getByTestId('notification').filter({ hasText: 'Heathers' }).waitFor();
   await hers.screenshot({ path: path.join(RESULTS, 'es-desktop-notifications-request.png'), fullPage: true });
+  await hers.context().close();
+});
+
+test('a user connects ListenBrainz with a token, switches what is sent, and disconnects', async () => {
+  const hers = await newPage('es-ES');
+  await hers.goto(`${baseUrl}/login`);
+  await loginThroughUi(hers, 'maria', 'maria-password');
+  await expectHeading(hers, msg('es', 'ui.history.title'));
+  await open(hers, PAGES.find((p) => p.name === 'scrobbling'), 'es');
+  const card = hers.getByTestId('scrobbling-connections').locator('section', { has: hers.getByRole('heading', { name: 'ListenBrainz' }) });
+  const tokenInput = card.locator('input[name=token]');
+
+  // A token the ListenBrainz fake does not know: the server's Spanish refusal.
+  await tokenInput.fill('not-a-listenbrainz-token');
+  await card.getByRole('button', { name: msg('es', 'ui.scrobbling.connect') }).click();
+  await hers.getByTestId('problem').filter({ hasText: msg('es', 'errors.scrobbling.provider_refused.title') }).waitFor();
+
+  await tokenInput.fill(fakes.listenbrainz_token);
+  await card.getByRole('button', { name: msg('es', 'ui.scrobbling.connect') }).click();
+  await hers.getByRole('status').filter({ hasText: msg('es', 'ui.scrobbling.connected_to').replace('{name}', 'ListenBrainz') }).waitFor();
+  await card.filter({ hasText: msg('es', 'ui.scrobbling.connected') }).waitFor();
+  assert.match(await card.innerText(), new RegExp(fakes.listenbrainz_user));
+  const sendPlays = card.getByRole('checkbox', { name: msg('es', 'ui.scrobbling.enabled') });
+  const music = card.getByRole('checkbox', { name: msg('es', 'ui.scrobbling.music') });
+  assert.equal(await sendPlays.isChecked(), true);
+  assert.equal(await music.isChecked(), true);
+  assert.equal(await card.getByRole('checkbox', { name: msg('es', 'ui.scrobbling.movies') }).count(), 0, 'ListenBrainz takes music only');
+  await hers.screenshot({ path: path.join(RESULTS, 'es-desktop-scrobbling-connected.png'), fullPage: true });
+
+  // Music off, by keyboard; the server has it.
+  await music.focus();
+  await hers.keyboard.press('Space');
+  const token = (await apiLogin('maria', 'maria-password')).access_token;
+  const musicSetting = async () =>
+    (await api('GET', '/users/me/scrobbling/connections', { token })).body.find((c) => c.provider === 'listenbrainz').scrobble_music;
+  for (let i = 0; i < 40 && (await musicSetting()) !== false; i++) await hers.waitForTimeout(100);
+  assert.equal(await musicSetting(), false);
+  await hers.reload();
+  await expectHeading(hers, msg('es', 'ui.scrobbling.title'));
+  assert.equal(await music.isChecked(), false, 'the switch stays off after a reload');
+
+  await card.getByRole('button', { name: msg('es', 'ui.scrobbling.disconnect') }).click();
+  await hers.getByRole('status').filter({ hasText: msg('es', 'ui.scrobbling.disconnected').replace('{name}', 'ListenBrainz') }).waitFor();
+  await tokenInput.waitFor();
+  const after = (await api('GET', '/users/me/scrobbling/connections', { token })).body.find((c) => c.provider === 'listenbrainz');
+  assert.equal(after.connected, false);
   await hers.context().close();
 });
 

@@ -19,6 +19,7 @@ export function flatten(tree: Record<string, unknown>, prefix = ''): Record<stri
 export interface Recorded {
   method: string;
   path: string;
+  query: URLSearchParams;
   headers: Headers;
   body: unknown;
 }
@@ -34,6 +35,7 @@ export function fakeServer(routes: Record<string, Handler>) {
     const recorded: Recorded = {
       method: request.method,
       path: url.pathname,
+      query: url.searchParams,
       headers: request.headers,
       body: text ? JSON.parse(text) : null,
     };

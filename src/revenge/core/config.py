@@ -6,11 +6,14 @@ the flat names users type (``REVENGE_SMTP_HOST``) while code reads ``settings.sm
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -44,6 +47,9 @@ class FcmSettings(BaseSettings):
 
 class WebPushSettings(BaseSettings):
     model_config = _group("REVENGE_WEBPUSH_")
+    # false = no Web Push at all (no key is generated, the public-key endpoint answers 404).
+    enabled: bool = True
+    # Unset = a key generated once into DATA_DIR/vapid_private_key.pem (see Settings.vapid_key_file).
     vapid_private_key_file: Path | None = None
     vapid_subject: str = "mailto:admin@localhost"
 
@@ -213,6 +219,16 @@ class Settings(BaseSettings):
             return self.secret_key.get_secret_value()
         return _stored_secret(self.data_dir.resolve())
 
+    @property
+    def vapid_key_file(self) -> Path | None:
+        """The VAPID private key (PEM) Web Push signs with: the configured file, or one
+        generated once into the data dir; None when Web Push is switched off."""
+        if not self.webpush.enabled:
+            return None
+        if self.webpush.vapid_private_key_file is not None:
+            return self.webpush.vapid_private_key_file
+        return _stored_vapid_key(self.data_dir.resolve())
+
 
 @lru_cache(maxsize=8)
 def _stored_secret(data_dir: Path) -> str:
@@ -229,6 +245,34 @@ def _stored_secret(data_dir: Path) -> str:
     except FileExistsError:
         return path.read_text().strip()
     return value
+
+
+@lru_cache(maxsize=8)
+def _stored_vapid_key(data_dir: Path) -> Path:
+    """A P-256 key pair for VAPID, written once (mode 600). Browsers subscribe with its public
+    half, so it must never change under them: it is only ever created, never replaced."""
+    path = data_dir / "vapid_private_key.pem"
+    if path.exists():
+        return path
+    data_dir.mkdir(parents=True, exist_ok=True)
+    pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    # Written whole to a private temp file, then linked into place: a second process starting
+    # at the same moment either wins the link or reads the complete file of the first.
+    temp = data_dir / f".vapid_private_key.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pem)
+        os.link(temp, path)
+    except FileExistsError:
+        pass
+    finally:
+        temp.unlink(missing_ok=True)
+    return path
 
 
 _settings: Settings | None = None

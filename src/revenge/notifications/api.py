@@ -27,6 +27,7 @@ from revenge.notifications.schemas import (
     PushTokenCreate,
     PushTokenDelete,
     ReadAllResult,
+    WebPushKeyRead,
 )
 
 router = APIRouter(prefix="/users/me", tags=["notifications"])
@@ -206,3 +207,18 @@ async def test_channel(
     channel_id: uuid.UUID, session: DbSession, user: CurrentUser, settings: AppSettings
 ) -> ChannelTestResult:
     return await service.test_channel(session, user, channel_id, settings)
+
+
+# Server-wide, not per user, but only for signed-in users: subscribing needs an account anyway.
+webpush_router = APIRouter(prefix="/notifications", tags=["notifications"])
+
+
+@webpush_router.get(
+    "/webpush/public-key",
+    response_model=WebPushKeyRead,
+    responses=problem_responses(401, 404),
+)
+async def webpush_public_key(user: CurrentUser, settings: AppSettings) -> WebPushKeyRead:
+    """The VAPID public key for ``PushManager.subscribe({applicationServerKey})``; 404
+    ``notifications.webpush_unavailable`` when Web Push is switched off."""
+    return service.webpush_public_key(settings)

@@ -62,6 +62,12 @@ class PushTokenCreate(BaseModel):
     keys: dict[str, str] | None = None
 
 
+class WebPushKeyRead(BaseModel):
+    """The VAPID public key, base64url (no padding) of the uncompressed P-256 point."""
+
+    public_key: str
+
+
 class PushTokenDelete(BaseModel):
     token: str = Field(min_length=8, max_length=4096)
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from jinja2 import TemplateError
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +25,7 @@ from revenge.core.i18n import normalize_locale, translate
 from revenge.core.jobs import defer, job_app
 from revenge.notifications import repository
 from revenge.notifications.channels.base import Recipient
+from revenge.notifications.channels.push import vapid_public_key
 from revenge.notifications.channels.registry import build_channel
 from revenge.notifications.channels.webhook import (
     UnsafeTarget,
@@ -48,6 +50,7 @@ from revenge.notifications.schemas import (
     PreferenceRead,
     PreferencesUpdate,
     PushTokenCreate,
+    WebPushKeyRead,
 )
 from revenge.notifications.types import (
     NOTIFICATION_TYPES,
@@ -56,6 +59,8 @@ from revenge.notifications.types import (
     TypeDefaults,
 )
 from revenge.users.models import User
+
+log = structlog.get_logger(__name__)
 
 PG_CHANNEL = "revenge_notifications"
 SEND_TASKS = {
@@ -407,6 +412,19 @@ async def update_preferences(
 
 
 # --- push devices ------------------------------------------------------------------------------
+
+
+def webpush_public_key(settings: Settings) -> WebPushKeyRead:
+    """The key a browser subscribes with (``PushManager.subscribe``'s applicationServerKey)."""
+    key_file = settings.vapid_key_file
+    if key_file is None:
+        raise NotFound("notifications.webpush_unavailable")
+    try:
+        return WebPushKeyRead(public_key=vapid_public_key(key_file))
+    except (OSError, ValueError) as exc:
+        # A configured key file that is missing or not a P-256 PEM: the operator's to fix.
+        log.error("webpush.key_unreadable", path=str(key_file), error=str(exc))
+        raise NotFound("notifications.webpush_unavailable") from exc
 
 
 async def register_push_token(

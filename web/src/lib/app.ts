@@ -3,6 +3,7 @@ import { locale } from 'svelte-i18n';
 import { derived, writable } from 'svelte/store';
 import { createSession } from './stores/session';
 import { createNotificationFeed } from './stores/notifications';
+import { createWebPush } from './stores/webpush';
 import { storage } from './storage';
 import { currentUiLocale, setUiLocale } from './i18n/setup';
 import { formatDate, formatDateTime, formatDuration, formatNumber, formatRelative } from './format';
@@ -48,3 +49,6 @@ export type { LocaleCode };
 
 /** The header badge's unread count, live from the notification stream. */
 export const notifications = createNotificationFeed(api);
+
+/** Browser push on this device (Notifications → channels). */
+export const webPush = createWebPush(api);

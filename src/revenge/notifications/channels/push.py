@@ -4,15 +4,18 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx2 as httpx
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from google.auth import crypt, jwt
 from py_vapid import Vapid
 from pywebpush import WebPusher
@@ -134,6 +137,21 @@ def _fcm_code(response: httpx.Response) -> str | None:
     return None
 
 
+def vapid_public_key(key_file: Path) -> str:
+    """The browser's ``applicationServerKey``: the VAPID public key as an uncompressed P-256
+    point, base64url without padding (what ``PushManager.subscribe`` takes)."""
+    return _public_key(key_file.resolve(), key_file.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _public_key(key_file: Path, _mtime_ns: int) -> str:
+    # from_pem, not from_file: from_file quietly generates a new key when the file is missing.
+    point = Vapid.from_pem(key_file.read_bytes()).public_key.public_bytes(
+        Encoding.X962, PublicFormat.UncompressedPoint
+    )
+    return base64.urlsafe_b64encode(point).rstrip(b"=").decode()
+
+
 class WebPushClient:
     """Web Push to a browser subscription, VAPID-signed."""
 
@@ -243,11 +261,10 @@ class PushChannel:
 
     async def _send_webpush(self, item: DeliveryItem) -> SendResult:
         if self._webpush is None:
-            if self.settings.webpush.vapid_private_key_file is None:
-                raise NotSent("Web Push is not configured (REVENGE_WEBPUSH_VAPID_PRIVATE_KEY_FILE)")
-            self._webpush = WebPushClient(
-                self.settings.webpush.vapid_private_key_file, self.settings.webpush.vapid_subject
-            )
+            key_file = self.settings.vapid_key_file
+            if key_file is None:
+                raise NotSent("Web Push is switched off (REVENGE_WEBPUSH_ENABLED=false)")
+            self._webpush = WebPushClient(key_file, self.settings.webpush.vapid_subject)
         payload = {
             "id": str(item.notification_id),
             "type": item.type,
@@ -276,4 +293,4 @@ class PushChannel:
                 await client.aclose()
 
 
-__all__ = ["FcmClient", "PermanentError", "PushChannel", "WebPushClient"]
+__all__ = ["FcmClient", "PermanentError", "PushChannel", "WebPushClient", "vapid_public_key"]
