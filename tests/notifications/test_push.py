@@ -102,3 +102,39 @@ async def test_web_push_is_encrypted_for_the_browser_and_410_removes_it(
     assert fake.received[0]["payload"]["title"] == "Disponible : Dune"
     devices = (await session.scalars(select(PushDevice.token))).all()
     assert devices == [f"{url}/push/live"]
+
+
+async def test_web_push_endpoints_on_internal_addresses_are_refused(
+    client, make_user, jobs, push_service, session, settings, monkeypatch
+):
+    """A subscription endpoint is a URL the server POSTs to: the webhook SSRF guard applies
+    when it is registered and again when a push is sent."""
+    from tests.fakes.webpush import Subscriber
+
+    fake, url = push_service  # on 127.0.0.1, allowed by the notifications tests' allow list
+    user, headers = await make_user()
+    await _enable_push(client, headers)
+    fake.subscribers["inside"] = Subscriber.new()
+    subscription = {
+        "kind": "webpush",
+        "platform": "web",
+        "token": f"{url}/push/inside",
+        "keys": fake.subscribers["inside"].keys(),
+    }
+    assert (
+        await client.post(f"{BASE}/push-token", headers=headers, json=subscription)
+    ).status_code == 201
+
+    monkeypatch.setattr(settings.webhook, "allow_list", "")
+    for endpoint in (f"{url}/push/other", "http://169.254.169.254/latest/meta-data"):
+        refused = await client.post(
+            f"{BASE}/push-token", headers=headers, json={**subscription, "token": endpoint}
+        )
+        assert refused.status_code == 422
+        assert refused.json()["code"] == "notifications.push_endpoint_refused"
+
+    # Registered while allowed, refused at send time: nothing is sent, the device goes.
+    await send_notification(user.id, "request_available", {"title": "Dune"})
+    await jobs.run("notifications.push_send")
+    assert fake.received == []
+    assert (await session.scalars(select(PushDevice.token))).all() == []

@@ -147,6 +147,8 @@ before(async () => {
     REVENGE_TMDB_API_URL: fakes.tmdb_api_url,
     REVENGE_TMDB_API_KEY: fakes.tmdb_api_key,
     REVENGE_LISTENBRAINZ_API_URL: fakes.listenbrainz_api_url,
+    // The fakes (Web Push service included) listen on loopback, which the SSRF guard refuses.
+    REVENGE_WEBHOOK_ALLOW_LIST: '127.0.0.1',
   };
   delete env.REVENGE_DATABASE_URL; // always the embedded server in the temp dir
   const log = openSync(path.join(RESULTS, 'server.log'), 'w');

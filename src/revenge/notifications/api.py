@@ -127,9 +127,11 @@ async def update_preferences(
     responses=problem_responses(401, 422),
 )
 async def register_push_token(
-    body: PushTokenCreate, session: DbSession, user: CurrentUser
+    body: PushTokenCreate, session: DbSession, user: CurrentUser, settings: AppSettings
 ) -> PushDeviceRead:
-    return PushDeviceRead.model_validate(await service.register_push_token(session, user, body))
+    return PushDeviceRead.model_validate(
+        await service.register_push_token(session, user, body, settings)
+    )
 
 
 @router.delete(

@@ -428,7 +428,7 @@ def webpush_public_key(settings: Settings) -> WebPushKeyRead:
 
 
 async def register_push_token(
-    session: AsyncSession, principal: Principal, body: PushTokenCreate
+    session: AsyncSession, principal: Principal, body: PushTokenCreate, settings: Settings
 ) -> PushDevice:
     """Idempotent: the same token registered again is refreshed (and moves to this user,
     because a device belongs to whoever signed in on it last)."""
@@ -437,6 +437,11 @@ async def register_push_token(
             raise Unprocessable("notifications.invalid_subscription")
         if not body.keys or not {"p256dh", "auth"} <= body.keys.keys():
             raise Unprocessable("notifications.invalid_subscription")
+        # The endpoint is a URL the server will POST to: the same SSRF guard as webhooks.
+        try:
+            await check_url(body.token, settings.webhook.allow_list)
+        except UnsafeTarget as exc:
+            raise Unprocessable("notifications.push_endpoint_refused", reason=str(exc)) from exc
     device = await repository.device_by_token(session, body.token)
     now = utcnow()
     if device is None:

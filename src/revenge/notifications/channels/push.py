@@ -40,6 +40,7 @@ from revenge.notifications.channels.base import (
     SendResult,
     TargetGone,
 )
+from revenge.notifications.channels.webhook import UnsafeTarget, check_url
 from revenge.notifications.models import PushDevice, any_of
 from revenge.notifications.types import ChannelKind
 
@@ -271,7 +272,12 @@ class PushChannel:
             "title": item.title,
             "body": item.message,
         }
-        return await self._webpush.send(item.target["token"], item.target["keys"] or {}, payload)
+        endpoint = item.target["token"]
+        try:  # checked again at send time: DNS may have changed since it was registered
+            await check_url(endpoint, self.settings.webhook.allow_list)
+        except UnsafeTarget as exc:
+            raise TargetGone(f"push endpoint refused: {exc}") from exc
+        return await self._webpush.send(endpoint, item.target["keys"] or {}, payload)
 
     async def after(self, session: AsyncSession, outcomes: Sequence[Outcome]) -> list[FollowUp]:
         for outcome in (o for o in outcomes if o.target_gone):
