@@ -321,6 +321,7 @@ async def main() -> None:
     parser.add_argument("--calls", type=int, default=200, help="calls per endpoint (rollups)")
     parser.add_argument("--raw-calls", type=int, default=5, help="calls per raw-SQL baseline")
     parser.add_argument("--reuse", action="store_true", help="keep the loaded data of the last run")
+    parser.add_argument("--load-only", action="store_true", help="load the plays, then stop")
     args = parser.parse_args()
 
     server = server_url()
@@ -331,6 +332,8 @@ async def main() -> None:
         await create_database(server, url)
         log(f"loading {args.plays:,} plays")
         load(url, args, t0)
+        if args.load_only:
+            return
     else:
         engine = create_async_engine(url)
         await upgrade(engine)
