@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from revenge.analytics import rebuild as rebuilding
 from revenge.analytics import repository, rollups
 from revenge.analytics.schemas import (
     Bucket,
@@ -435,5 +436,5 @@ async def refresh_rankings(session: AsyncSession, now: datetime | None = None) -
 
 
 async def rebuild(session: AsyncSession, since: date | None, progress=lambda step: None) -> None:
-    await rollups.rebuild(session, since, progress)
+    await rebuilding.rebuild(session, since, progress)
     await rollups.refresh_rankings(session, utcnow())
