@@ -29,32 +29,47 @@ from revenge.users.models import User
 TOP_LIST_SIZE = 10
 
 
+USER_ROW = (
+    UserStatistics.period,
+    UserStatistics.period_start,
+    UserStatistics.movies_watched,
+    UserStatistics.episodes_watched,
+    UserStatistics.music_tracks_played,
+    UserStatistics.total_watch_time_ms,
+    UserStatistics.movie_time_ms,
+    UserStatistics.episode_time_ms,
+    UserStatistics.music_time_ms,
+)
+
+
 async def user_periods(
-    session: AsyncSession, user_id: uuid.UUID, starts: dict[str, date]
-) -> dict[str, Any]:
+    session: AsyncSession, user_id: uuid.UUID, starts: dict[str, date], until: date
+) -> tuple[dict[str, Any], list[date]]:
+    """The user's rows of the given periods, and their local days with a counted play up to
+    ``until`` (newest first), in one indexed read."""
     conditions = [
         and_(UserStatistics.period == period, UserStatistics.period_start == start)
         for period, start in starts.items()
     ]
     rows = await session.execute(
-        select(UserStatistics).where(UserStatistics.user_id == user_id, or_(*conditions))
-    )
-    return {stats.period: stats for stats in rows.scalars()}
-
-
-async def play_days(session: AsyncSession, user_id: uuid.UUID, until: date) -> list[date]:
-    """The user's local days with a counted play, newest first."""
-    rows = await session.execute(
-        select(UserStatistics.period_start)
+        select(*USER_ROW)
         .where(
             UserStatistics.user_id == user_id,
-            UserStatistics.period == "day",
-            UserStatistics.period_start <= until,
+            or_(
+                *conditions,
+                and_(UserStatistics.period == "day", UserStatistics.period_start <= until),
+            ),
         )
-        .order_by(UserStatistics.period_start.desc())
-        .limit(5000)
+        .order_by(UserStatistics.period, UserStatistics.period_start.desc())
     )
-    return list(rows.scalars())
+    found: dict[str, Any] = {}
+    days: list[date] = []
+    for row in rows:
+        if starts.get(row.period) == row.period_start:
+            found[row.period] = row
+        if row.period == "day" and row.period_start <= until:
+            days.append(row.period_start)
+    return found, days
 
 
 async def user_tops(
@@ -75,9 +90,9 @@ async def user_tops(
 
 async def user_series(
     session: AsyncSession, user_id: uuid.UUID, period: str, start: date, end: date
-) -> list[UserStatistics]:
+) -> list[Any]:
     rows = await session.execute(
-        select(UserStatistics)
+        select(*USER_ROW)
         .where(
             UserStatistics.user_id == user_id,
             UserStatistics.period == period,
@@ -85,7 +100,7 @@ async def user_series(
         )
         .order_by(UserStatistics.period_start)
     )
-    return list(rows.scalars())
+    return list(rows)
 
 
 async def totals_by_type(

@@ -86,7 +86,7 @@ def current_streak(days_desc: list[date], today: date) -> int:
 async def my_stats(session: AsyncSession, principal: Principal) -> MyStatsRead:
     today = local_today(principal.timezone)
     starts = {p: rollups.period_start(p, today) for p in (*rollups.PERIODS, "all")}
-    found = await repository.user_periods(session, principal.id, starts)
+    found, days = await repository.user_periods(session, principal.id, starts, today)
     periods = []
     for period, start in starts.items():
         row = found.get(period)
@@ -112,9 +112,7 @@ async def my_stats(session: AsyncSession, principal: Principal) -> MyStatsRead:
         top_genres=named(tops["genre"]),
         top_artists=named(tops["artist"]),
         top_series=named(tops["series"]),
-        current_streak_days=current_streak(
-            await repository.play_days(session, principal.id, today), today
-        ),
+        current_streak_days=current_streak(days, today),
     )
 
 
