@@ -288,19 +288,6 @@ async def report_users(session: AsyncSession, period: str, start: date) -> list[
     return list(rows)
 
 
-async def report_unique_users(session: AsyncSession, period: str, start: date) -> dict[str, int]:
-    row = (
-        await session.execute(
-            select(
-                func.count().filter(UserStatistics.movies_watched > 0),
-                func.count().filter(UserStatistics.episodes_watched > 0),
-                func.count().filter(UserStatistics.music_tracks_played > 0),
-            ).where(UserStatistics.period == period, UserStatistics.period_start == start)
-        )
-    ).one()
-    return {"movie": int(row[0]), "episode": int(row[1]), "track": int(row[2])}
-
-
 async def top_content(session: AsyncSession, start: date, end: date, limit: int) -> list[Any]:
     plays = func.sum(MediaDaily.plays).label("plays")
     rows = await session.execute(
