@@ -32,7 +32,10 @@ from revenge.analytics.rollups import (
     ITEM_TOPS_SQL,
     PERIODS,
     REBUILD_LOCK,
+    WINDOWS,
     period_start,
+    window_starts,
+    window_users_sql,
 )
 
 # The progress callback is called once per step, with the step's name and duration.
@@ -66,7 +69,8 @@ MEDIA_USERS_SQL = """
 CREATE TEMP TABLE rebuild_media_users ON COMMIT DROP AS
 SELECT media_type, media_id, user_id, count(*) AS plays, sum(played_ms) AS duration_ms,
        count(*) FILTER (WHERE completed) AS completed, min(started_at) AS first_played,
-       max(started_at) AS last_played
+       max(started_at) AS last_played,
+       max(utc_day) FILTER (WHERE utc_day <= CAST(:today AS date)) AS last_day
 FROM shared.analytics_play_facts WHERE counted GROUP BY 1, 2, 3
 """
 TYPE_SUMS = """
@@ -98,7 +102,6 @@ ALL_TIME_SQL = [
     "SELECT mu.user_id, x.kind, x.key, min(x.name), sum(mu.plays) "
     f"FROM rebuild_media_users mu JOIN ({ITEM_TOPS_SQL}) x "
     "ON x.media_type = mu.media_type AND x.media_id = mu.media_id GROUP BY 1, 2, 3",
-    "DROP TABLE rebuild_media_users",
 ]
 
 # --- daily rollups -----------------------------------------------------------------------
@@ -199,10 +202,12 @@ async def rebuild(
     session: AsyncSession,
     since: date | None,
     progress: Callable[[str], None] = lambda step: None,
+    rankings_day: date | None = None,
 ) -> None:
     """Rebuild the statistics from the raw sessions (those started on/after ``since``; all when
     None). Rollups by day are re-derived from ``since`` on; all-time tables are recomputed from
-    the facts, which are cheap compared with the raw events."""
+    the facts, which are cheap compared with the raw events. With ``rankings_day``, leaves the
+    unique users of the ranking windows ending that day for ``rollups.refresh_rankings``."""
     await session.execute(select(func.pg_advisory_xact_lock(REBUILD_LOCK)))
     first = since or ALL_TIME_START
     # A local day can start up to 14 h before its UTC day: re-derive facts from one day earlier.
@@ -211,13 +216,14 @@ async def rebuild(
     params = {
         "since": first,
         "since_ts": since_ts,
+        "since_day": since_ts.date(),
         "year_since": period_start("year", first),
         "first_start": min(starts.values()),
         **starts,
     }
     # Big sorts and hash aggregates stay in memory; index builds get room.
-    await session.execute(text("SET LOCAL work_mem = '256MB'"))
-    await session.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+    await session.execute(text("SET LOCAL work_mem = '1GB'"))
+    await session.execute(text("SET LOCAL maintenance_work_mem = '1GB'"))
     for scratch in ("rebuild_media_users", "rebuild_daily", "rebuild_user_days"):
         await session.execute(text(f"DROP TABLE IF EXISTS {scratch}"))
     clock = time.perf_counter()
@@ -244,7 +250,8 @@ async def rebuild(
     else:
         await session.execute(
             text(
-                "DELETE FROM shared.analytics_play_facts f WHERE f.started_at >= :since_ts AND "
+                "DELETE FROM shared.analytics_play_facts f WHERE f.utc_day >= :since_day "
+                "AND f.started_at >= :since_ts AND "
                 "NOT EXISTS (SELECT 1 FROM shared.play_sessions s WHERE s.id = f.session_id "
                 "AND s.ended_at IS NOT NULL)"
             ),
@@ -277,8 +284,17 @@ async def rebuild(
             )
         await session.execute(text("DELETE FROM shared.user_statistics WHERE period = 'all'"))
     done("facts")
-    await session.execute(text(MEDIA_USERS_SQL))
+    today = rankings_day or ALL_TIME_START
+    await session.execute(text(MEDIA_USERS_SQL), {"today": today})
     await _run(session, ALL_TIME_SQL, params)
+    await session.execute(text("DROP TABLE IF EXISTS analytics_window_users"))
+    if rankings_day is not None:
+        # What the rankings need of it, so they need no pass over the facts of their own.
+        await session.execute(
+            text(window_users_sql("SELECT * FROM rebuild_media_users", WINDOWS)),
+            window_starts(rankings_day, WINDOWS),
+        )
+    await session.execute(text("DROP TABLE rebuild_media_users"))
     done("who played what")
     await _run(session, MEDIA_DAILY_SQL, params)
     done("daily per item")
@@ -289,6 +305,6 @@ async def rebuild(
     if indexes:
         for create in indexes:
             await session.execute(text(create))
-        for table in ROLLUP_TABLES:
-            await session.execute(text(f"ANALYZE shared.{table}"))
+        # The rankings read the daily rows in this transaction; autovacuum analyzes the rest.
+        await session.execute(text("ANALYZE shared.analytics_media_daily"))
     done("indexes")

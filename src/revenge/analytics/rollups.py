@@ -345,19 +345,37 @@ FROM (SELECT media_type, media_id, sum(plays) AS plays, sum(duration_ms) AS dura
 FULL JOIN (SELECT media_type, media_id, sum(plays) AS plays
       FROM shared.analytics_media_daily WHERE day BETWEEN :prev_start AND :prev_end GROUP BY 1, 2) p
   ON p.media_type = r.media_type AND p.media_id = r.media_id
-LEFT JOIN (SELECT media_type, media_id, count(*) AS users FROM analytics_window_users
-      WHERE last_day >= :start GROUP BY 1, 2) u
+LEFT JOIN (SELECT media_type, media_id, users_{days} AS users FROM analytics_window_users) u
   ON u.media_type = r.media_type AND u.media_id = r.media_id
 """
 # Unique users of every window from one pass over the facts: who played what, and the last
 # day they played it within the widest window (ending today). A user played an item within
 # a window ending today exactly when their last day is on or after the window's start.
-WINDOW_USERS_SQL = """
-CREATE TEMP TABLE analytics_window_users ON COMMIT DROP AS
+WHO_PLAYED_WHAT_LAST_SQL = """
 SELECT media_type, media_id, user_id, max(utc_day) AS last_day
 FROM shared.analytics_play_facts WHERE counted AND utc_day BETWEEN :start AND :end
 GROUP BY 1, 2, 3
 """
+
+
+def window_users_sql(source: str, windows: Iterable[int]) -> str:
+    """Unique users per item of every window (``users_<days>``) from ``source``'s rows
+    (media_type, media_id, user_id, last_day): who played what, last within the widest window
+    (ending today). A user played an item within a window ending today exactly when their last
+    day is on or after the window's start (bound as ``:start_<days>``)."""
+    counts = ", ".join(
+        f"count(*) FILTER (WHERE last_day >= :start_{d}) AS users_{d}" for d in windows
+    )
+    return (
+        "CREATE TEMP TABLE analytics_window_users ON COMMIT DROP AS "
+        f"SELECT media_type, media_id, {counts} FROM ({source}) x GROUP BY 1, 2"
+    )
+
+
+def window_starts(today: date, windows: Iterable[int]) -> dict[str, date]:
+    return {f"start_{d}": window_days(today, d)[0] for d in windows}
+
+
 METRIC_ORDER = {
     "plays": "plays DESC, unique_users DESC",
     "users": "unique_users DESC, plays DESC",
@@ -371,15 +389,27 @@ def window_days(today: date, days: int) -> tuple[date, date]:
 
 
 async def refresh_rankings(
-    session: AsyncSession, now: datetime, windows: Iterable[int] = WINDOWS
+    session: AsyncSession,
+    now: datetime,
+    windows: Iterable[int] = WINDOWS,
+    *,
+    window_users_ready: bool = False,
 ) -> None:
-    """Recompute the ranked lists of every window, ending on ``now``'s UTC day."""
+    """Recompute the ranked lists of every window, ending on ``now``'s UTC day.
+    ``window_users_ready``: a rebuild in this transaction left ``analytics_window_users``
+    for these windows."""
     today = now.astimezone(UTC).date()
     windows = list(windows)
-    await session.execute(text("DROP TABLE IF EXISTS analytics_window_users"))
-    await session.execute(
-        text(WINDOW_USERS_SQL), {"start": window_days(today, max(windows))[0], "end": today}
-    )
+    if not window_users_ready:
+        await session.execute(text("DROP TABLE IF EXISTS analytics_window_users"))
+        await session.execute(
+            text(window_users_sql(WHO_PLAYED_WHAT_LAST_SQL, windows)),
+            {
+                "start": window_days(today, max(windows))[0],
+                "end": today,
+                **window_starts(today, windows),
+            },
+        )
     for days in windows:
         start, end = window_days(today, days)
         params = {
@@ -389,7 +419,7 @@ async def refresh_rankings(
             "prev_end": start - timedelta(days=1),
         }
         await session.execute(text("DROP TABLE IF EXISTS analytics_window"))
-        await session.execute(text(RANKING_WINDOW_SQL), params)
+        await session.execute(text(RANKING_WINDOW_SQL.replace("{days}", str(days))), params)
         await session.execute(
             text("DELETE FROM shared.analytics_rankings WHERE window_days = :d"), {"d": days}
         )

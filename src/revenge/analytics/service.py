@@ -447,5 +447,6 @@ async def refresh_rankings(session: AsyncSession, now: datetime | None = None) -
 
 
 async def rebuild(session: AsyncSession, since: date | None, progress=lambda step: None) -> None:
-    await rebuilding.rebuild(session, since, progress)
-    await rollups.refresh_rankings(session, utcnow())
+    now = utcnow()
+    await rebuilding.rebuild(session, since, progress, rankings_day=now.astimezone(UTC).date())
+    await rollups.refresh_rankings(session, now, window_users_ready=True)

@@ -1,0 +1,31 @@
+"""analytics: drop indexes no query uses (they only slowed every play and the rebuild)
+
+Revision ID: 0010_analytics_lean_indexes
+Revises: 0009
+Create Date: 2026-11-25 16:45:00
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0010_analytics_lean_indexes"
+down_revision: str | None = "0009"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+UNUSED = [
+    ("ix_analytics_play_facts_media", "analytics_play_facts", ["media_type", "media_id"]),
+    ("ix_analytics_play_facts_user_day", "analytics_play_facts", ["user_id", "local_day"]),
+    ("ix_analytics_media_users_user", "analytics_media_users", ["user_id"]),
+]
+
+
+def upgrade() -> None:
+    for name, table, _ in UNUSED:
+        op.drop_index(name, table_name=table, schema="shared")
+
+
+def downgrade() -> None:
+    for name, table, columns in UNUSED:
+        op.create_index(name, table, columns, unique=False, schema="shared")
