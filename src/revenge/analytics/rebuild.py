@@ -98,11 +98,17 @@ ALL_TIME_SQL = [
     f"INSERT INTO shared.user_statistics ({USER_STATISTICS_COLUMNS}) "
     f"SELECT user_id, 'all', DATE '1970-01-01', {TYPE_SUMS.format(plays='plays', ms='duration_ms')} "
     "FROM rebuild_media_users GROUP BY 1",
+]
+# One kind at a time: three hash tables that fit in memory instead of one that spills (a
+# listener's series and artists run into thousands; genres are a dozen).
+USER_TOPS_SQL = (
     "INSERT INTO shared.analytics_user_tops (user_id, kind, key, name, plays) "
     "SELECT mu.user_id, x.kind, x.key, min(x.name), sum(mu.plays) "
     f"FROM rebuild_media_users mu JOIN ({ITEM_TOPS_SQL}) x "
-    "ON x.media_type = mu.media_type AND x.media_id = mu.media_id GROUP BY 1, 2, 3",
-]
+    "ON x.media_type = mu.media_type AND x.media_id = mu.media_id "
+    "WHERE x.kind = '{kind}' GROUP BY 1, 2, 3"  # a literal: the planner prunes the branches
+)
+TOP_KINDS = ("genre", "series", "artist")
 
 # --- daily rollups -----------------------------------------------------------------------
 
@@ -287,6 +293,8 @@ async def rebuild(
     today = rankings_day or ALL_TIME_START
     await session.execute(text(MEDIA_USERS_SQL), {"today": today})
     await _run(session, ALL_TIME_SQL, params)
+    for kind in TOP_KINDS:
+        await session.execute(text(USER_TOPS_SQL.replace("{kind}", kind)))
     await session.execute(text("DROP TABLE IF EXISTS analytics_window_users"))
     if rankings_day is not None:
         # What the rankings need of it, so they need no pass over the facts of their own.
