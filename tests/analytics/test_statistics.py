@@ -324,12 +324,30 @@ async def check_report_json_and_csv(history, client):
     assert sections["user"] == len(body["users"])
 
 
+async def rankings() -> list[tuple]:
+    async with session_scope() as s:
+        rows = await s.execute(
+            text(
+                "SELECT window_days, scope, metric, rank, media_type, media_id, plays, "
+                "unique_users, duration_ms, previous_plays, score, title "
+                "FROM shared.analytics_rankings ORDER BY 1, 2, 3, 4"
+            )
+        )
+        return [tuple(r) for r in rows]
+
+
 async def check_rebuild_equals_incremental(history, db):
     incremental = await snapshot()
     assert incremental["analytics_play_facts"]
     async with session_scope() as s:
+        await service.refresh_rankings(s)
+    ranked = await rankings()
+    assert any(r[7] > 1 for r in ranked)  # unique users counted, not just plays
+    async with session_scope() as s:
         await service.rebuild(s, None)
     assert await snapshot() == incremental
+    # The rebuild's rankings take their unique users from its own pass: the same lists.
+    assert await rankings() == ranked
     since = utcnow().date() - timedelta(days=20)
     async with session_scope() as s:
         await service.rebuild(s, since)

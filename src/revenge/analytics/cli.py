@@ -9,7 +9,7 @@ import typer
 
 analytics_app = typer.Typer(help="Play statistics", no_args_is_help=True)
 
-STEPS = 8  # facts, 4 daily rollups, user statistics, all-time tables, rankings
+STEPS = 7  # the six steps of rebuild.STEPS, then the rankings
 
 
 @analytics_app.command("rebuild")

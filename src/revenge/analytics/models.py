@@ -34,12 +34,8 @@ class PlayFact(Base):
     """What one finished session contributed to the statistics (the last time it was applied)."""
 
     __tablename__ = "analytics_play_facts"
-    __table_args__ = (
-        Index("ix_analytics_play_facts_media", "media_type", "media_id"),
-        Index("ix_analytics_play_facts_utc_day", "utc_day"),
-        Index("ix_analytics_play_facts_user_day", "user_id", "local_day"),
-        SCHEMA,
-    )
+    # By session (the delta path) and by UTC day (the rankings' windows); the rebuild scans.
+    __table_args__ = (Index("ix_analytics_play_facts_utc_day", "utc_day"), SCHEMA)
 
     session_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
@@ -79,7 +75,7 @@ class MediaUser(Base):
     """Who played what (unique users per item; a user's top genres, artists, series)."""
 
     __tablename__ = "analytics_media_users"
-    __table_args__ = (Index("ix_analytics_media_users_user", "user_id"), SCHEMA)
+    __table_args__ = (SCHEMA,)
 
     media_type: Mapped[str] = mapped_column(String(16), primary_key=True)
     media_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
@@ -105,8 +101,22 @@ class UserStatistics(Base):
     """Per user and period (day|week|month|year|all) in the user's timezone."""
 
     __tablename__ = "user_statistics"
-    # Reports list every user's row of one period.
-    __table_args__ = (Index("ix_user_statistics_period", "period", "period_start"), SCHEMA)
+    # Reports list every user's row of one period (read from the index alone).
+    __table_args__ = (
+        Index(
+            "ix_user_statistics_period",
+            "period",
+            "period_start",
+            postgresql_include=[
+                "user_id",
+                "movies_watched",
+                "episodes_watched",
+                "music_tracks_played",
+                "total_watch_time_ms",
+            ],
+        ),
+        SCHEMA,
+    )
 
     user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     period: Mapped[str] = mapped_column(String(8), primary_key=True)

@@ -21,7 +21,6 @@ from revenge.analytics.models import (
     PlayStatistics,
     Ranking,
     UserStatistics,
-    UserTops,
     UserTotals,
 )
 from revenge.users.models import User
@@ -29,55 +28,75 @@ from revenge.users.models import User
 TOP_LIST_SIZE = 10
 
 
+USER_ROW = (
+    UserStatistics.period,
+    UserStatistics.period_start,
+    UserStatistics.movies_watched,
+    UserStatistics.episodes_watched,
+    UserStatistics.music_tracks_played,
+    UserStatistics.total_watch_time_ms,
+    UserStatistics.movie_time_ms,
+    UserStatistics.episode_time_ms,
+    UserStatistics.music_time_ms,
+)
+
+
 async def user_periods(
-    session: AsyncSession, user_id: uuid.UUID, starts: dict[str, date]
-) -> dict[str, Any]:
+    session: AsyncSession, user_id: uuid.UUID, starts: dict[str, date], until: date
+) -> tuple[dict[str, Any], list[date]]:
+    """The user's rows of the given periods, and their local days with a counted play up to
+    ``until`` (newest first), in one indexed read."""
     conditions = [
         and_(UserStatistics.period == period, UserStatistics.period_start == start)
         for period, start in starts.items()
     ]
     rows = await session.execute(
-        select(UserStatistics).where(UserStatistics.user_id == user_id, or_(*conditions))
-    )
-    return {stats.period: stats for stats in rows.scalars()}
-
-
-async def play_days(session: AsyncSession, user_id: uuid.UUID, until: date) -> list[date]:
-    """The user's local days with a counted play, newest first."""
-    rows = await session.execute(
-        select(UserStatistics.period_start)
+        select(*USER_ROW)
         .where(
             UserStatistics.user_id == user_id,
-            UserStatistics.period == "day",
-            UserStatistics.period_start <= until,
+            or_(
+                *conditions,
+                and_(UserStatistics.period == "day", UserStatistics.period_start <= until),
+            ),
         )
-        .order_by(UserStatistics.period_start.desc())
-        .limit(5000)
+        .order_by(UserStatistics.period, UserStatistics.period_start.desc())
     )
-    return list(rows.scalars())
+    found: dict[str, Any] = {}
+    days: list[date] = []
+    for row in rows:
+        if starts.get(row.period) == row.period_start:
+            found[row.period] = row
+        if row.period == "day" and row.period_start <= until:
+            days.append(row.period_start)
+    return found, days
 
 
 async def user_tops(
     session: AsyncSession, user_id: uuid.UUID
 ) -> dict[str, list[tuple[str | None, str, int]]]:
-    """The caller's most played genres, artists and series (one small indexed read)."""
+    """The caller's most played genres, artists and series: the first rows of each kind only
+    (a listener's artists and series run into thousands)."""
     rows = await session.execute(
-        select(UserTops.kind, UserTops.key, UserTops.name, UserTops.plays)
-        .where(UserTops.user_id == user_id, UserTops.plays > 0)
-        .order_by(UserTops.kind, UserTops.plays.desc(), UserTops.name)
+        text(
+            "SELECT k.kind, t.key, t.name, t.plays "
+            "FROM (VALUES ('genre'), ('artist'), ('series')) k(kind) CROSS JOIN LATERAL "
+            "(SELECT key, name, plays FROM shared.analytics_user_tops "
+            " WHERE user_id = :user AND kind = k.kind AND plays > 0 "
+            " ORDER BY plays DESC, name LIMIT :n) t"
+        ),
+        {"user": user_id, "n": TOP_LIST_SIZE},
     )
     tops: dict[str, list[tuple[str | None, str, int]]] = {"genre": [], "artist": [], "series": []}
     for kind, key, name, plays in rows:
-        if len(tops[kind]) < TOP_LIST_SIZE:
-            tops[kind].append((None if kind == "genre" else key, name, int(plays)))
+        tops[kind].append((None if kind == "genre" else key, name, int(plays)))
     return tops
 
 
 async def user_series(
     session: AsyncSession, user_id: uuid.UUID, period: str, start: date, end: date
-) -> list[UserStatistics]:
+) -> list[Any]:
     rows = await session.execute(
-        select(UserStatistics)
+        select(*USER_ROW)
         .where(
             UserStatistics.user_id == user_id,
             UserStatistics.period == period,
@@ -85,7 +104,7 @@ async def user_series(
         )
         .order_by(UserStatistics.period_start)
     )
-    return list(rows.scalars())
+    return list(rows)
 
 
 async def totals_by_type(
@@ -253,37 +272,28 @@ async def media_days(
     return list(rows)
 
 
-async def report_users(session: AsyncSession, period: str, start: date) -> list[Any]:
-    rows = await session.execute(
-        select(
-            User.id,
-            User.username,
-            UserStatistics.movies_watched
-            + UserStatistics.episodes_watched
-            + UserStatistics.music_tracks_played,
-            UserStatistics.total_watch_time_ms,
-            UserStatistics.movies_watched,
-            UserStatistics.episodes_watched,
-            UserStatistics.music_tracks_played,
-        )
-        .join(User, User.id == UserStatistics.user_id)
-        .where(UserStatistics.period == period, UserStatistics.period_start == start)
-        .order_by(UserStatistics.total_watch_time_ms.desc(), User.username)
-    )
-    return list(rows)
-
-
-async def report_unique_users(session: AsyncSession, period: str, start: date) -> dict[str, int]:
+async def report_users(session: AsyncSession, period: str, start: date) -> tuple[str, dict]:
+    """Every user's row of one period as a JSON array (built by PostgreSQL, validated in one
+    call: ten thousand rows), and how many of them played each media type."""
     row = (
         await session.execute(
-            select(
-                func.count().filter(UserStatistics.movies_watched > 0),
-                func.count().filter(UserStatistics.episodes_watched > 0),
-                func.count().filter(UserStatistics.music_tracks_played > 0),
-            ).where(UserStatistics.period == period, UserStatistics.period_start == start)
+            text(
+                "SELECT coalesce(json_agg(json_build_object('user_id', u.id, "
+                "'username', u.username, 'plays', s.movies_watched + s.episodes_watched "
+                "+ s.music_tracks_played, 'watch_time_ms', s.total_watch_time_ms, "
+                "'movies_watched', s.movies_watched, 'episodes_watched', s.episodes_watched, "
+                "'music_tracks_played', s.music_tracks_played) "
+                "ORDER BY s.total_watch_time_ms DESC, u.username), '[]')::text, "
+                "count(*) FILTER (WHERE s.movies_watched > 0), "
+                "count(*) FILTER (WHERE s.episodes_watched > 0), "
+                "count(*) FILTER (WHERE s.music_tracks_played > 0) "
+                "FROM shared.user_statistics s JOIN shared.users u ON u.id = s.user_id "
+                "WHERE s.period = :period AND s.period_start = :start"
+            ),
+            {"period": period, "start": start},
         )
     ).one()
-    return {"movie": int(row[0]), "episode": int(row[1]), "track": int(row[2])}
+    return row[0], {"movie": int(row[1]), "episode": int(row[2]), "track": int(row[3])}
 
 
 async def top_content(session: AsyncSession, start: date, end: date, limit: int) -> list[Any]:

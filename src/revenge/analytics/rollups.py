@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
@@ -19,7 +19,6 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, func, literal, select, text, union_all
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.schema import CreateIndex, DropIndex
 
 from revenge.analytics.models import (
     AnalyticsState,
@@ -199,30 +198,25 @@ async def _apply_media_user(
     return unique, plays_by_item
 
 
-# What an item adds to a user's top lists: its genres (movie, series or album), its series,
-# its artist. Looked up when the play is applied; a later genre change shows after a rebuild.
+# What each item adds to a user's top lists: its genres (movie, series or album), its series,
+# its artist. One definition for both paths: the rebuild joins it with who-played-what, a
+# finished play reads one item's rows (the item's key pushes down into every branch). Looked up
+# when the play is applied; a later genre change shows after a rebuild.
 ITEM_TOPS_SQL = """
-SELECT 'genre', g, g FROM public.movies m, unnest(m.genres) g
- WHERE :media_type = 'movie' AND m.id = :media_id
+SELECT 'movie'::text AS media_type, m.id AS media_id, 'genre'::text AS kind, g AS key, g AS name
+  FROM public.movies m, unnest(m.genres) g
 UNION ALL
-SELECT 'genre', g, g FROM public.episodes e JOIN public.series s ON s.id = e.series_id,
-       unnest(s.genres) g WHERE :media_type = 'episode' AND e.id = :media_id
+SELECT 'episode', e.id, 'genre', g, g
+  FROM public.episodes e JOIN public.series s ON s.id = e.series_id, unnest(s.genres) g
 UNION ALL
-SELECT 'series', s.id::text, s.title FROM public.episodes e JOIN public.series s ON s.id = e.series_id
- WHERE :media_type = 'episode' AND e.id = :media_id
+SELECT 'episode', e.id, 'series', s.id::text, s.title
+  FROM public.episodes e JOIN public.series s ON s.id = e.series_id
 UNION ALL
-SELECT 'genre', g, g FROM public.tracks t JOIN public.albums a ON a.id = t.album_id,
-       unnest(a.genres) g WHERE :media_type = 'track' AND t.id = :media_id
+SELECT 'track', t.id, 'genre', g, g
+  FROM public.tracks t JOIN public.albums a ON a.id = t.album_id, unnest(a.genres) g
 UNION ALL
-SELECT 'artist', ar.id::text, ar.name FROM public.tracks t JOIN public.artists ar ON ar.id = t.artist_id
- WHERE :media_type = 'track' AND t.id = :media_id
-"""
-USER_TOPS_REBUILD_SQL = f"""
-INSERT INTO shared.analytics_user_tops (user_id, kind, key, name, plays)
-SELECT mu.user_id, x.kind, x.key, min(x.name), sum(mu.plays)
-FROM shared.analytics_media_users mu
-CROSS JOIN LATERAL ({ITEM_TOPS_SQL.replace(":media_type", "mu.media_type").replace(":media_id", "mu.media_id")}) x(kind, key, name)
-GROUP BY 1, 2, 3
+SELECT 'track', t.id, 'artist', ar.id::text, ar.name
+  FROM public.tracks t JOIN public.artists ar ON ar.id = t.artist_id
 """
 
 
@@ -235,7 +229,11 @@ async def _apply_user_tops(
         if not plays:
             continue
         rows = await session.execute(
-            text(ITEM_TOPS_SQL), {"media_type": kind, "media_id": media_id}
+            text(
+                f"SELECT kind, key, name FROM ({ITEM_TOPS_SQL}) x "
+                "WHERE x.media_type = :media_type AND x.media_id = :media_id"
+            ),
+            {"media_type": kind, "media_id": media_id},
         )
         for top_kind, key, name in rows:
             statement = insert(table).values(
@@ -330,175 +328,6 @@ async def stale_sessions(session: AsyncSession, since: datetime) -> list[uuid.UU
     return [r[0] for r in rows]
 
 
-# --- rebuild -----------------------------------------------------------------------------
-
-ROLLUP_SQL = {
-    "analytics_media_daily": (
-        "day",
-        "INSERT INTO shared.analytics_media_daily (media_type, media_id, day, plays, duration_ms) "
-        "SELECT media_type, media_id, utc_day, count(*), sum(played_ms) FROM shared.analytics_play_facts "
-        "WHERE counted AND utc_day >= :since GROUP BY 1, 2, 3",
-    ),
-    "analytics_media_periods": (
-        "period_start",
-        "INSERT INTO shared.analytics_media_periods (period, period_start, media_type, media_id, "
-        "plays, duration_ms) SELECT p.period, p.start, f.media_type, f.media_id, count(*), "
-        "sum(f.played_ms) FROM shared.analytics_play_facts f CROSS JOIN LATERAL (VALUES "
-        "('month', date_trunc('month', f.utc_day)::date), "
-        "('year', date_trunc('year', f.utc_day)::date)) p(period, start) "
-        "WHERE f.counted AND p.start >= :period_since GROUP BY 1, 2, 3, 4",
-    ),
-    "analytics_daily_totals": (
-        "day",
-        "INSERT INTO shared.analytics_daily_totals (day, media_type, plays, duration_ms) "
-        "SELECT utc_day, media_type, count(*), sum(played_ms) FROM shared.analytics_play_facts "
-        "WHERE counted AND utc_day >= :since GROUP BY 1, 2",
-    ),
-    "analytics_daily_clients": (
-        "day",
-        "INSERT INTO shared.analytics_daily_clients (day, client, device, plays, duration_ms) "
-        "SELECT utc_day, client, device, count(*), sum(played_ms) FROM shared.analytics_play_facts "
-        "WHERE counted AND utc_day >= :since GROUP BY 1, 2, 3",
-    ),
-    "analytics_daily_hours": (
-        "day",
-        "INSERT INTO shared.analytics_daily_hours (day, local_hour, local_dow, plays) "
-        "SELECT utc_day, local_hour, local_dow, count(*) FROM shared.analytics_play_facts "
-        "WHERE counted AND utc_day >= :since GROUP BY 1, 2, 3",
-    ),
-}
-
-USER_PERIODS_SQL = """
-INSERT INTO shared.user_statistics (user_id, period, period_start, movies_watched,
-    episodes_watched, music_tracks_played, total_watch_time_ms, movie_time_ms, episode_time_ms,
-    music_time_ms)
-SELECT user_id,
-    CASE WHEN GROUPING(local_day) = 0 THEN 'day' WHEN GROUPING(week) = 0 THEN 'week'
-         WHEN GROUPING(month) = 0 THEN 'month' WHEN GROUPING(year) = 0 THEN 'year' ELSE 'all' END,
-    coalesce(local_day, week, month, year, DATE '1970-01-01'),
-    count(*) FILTER (WHERE media_type = 'movie'),
-    count(*) FILTER (WHERE media_type = 'episode'), count(*) FILTER (WHERE media_type = 'track'),
-    sum(played_ms), coalesce(sum(played_ms) FILTER (WHERE media_type = 'movie'), 0),
-    coalesce(sum(played_ms) FILTER (WHERE media_type = 'episode'), 0),
-    coalesce(sum(played_ms) FILTER (WHERE media_type = 'track'), 0)
-FROM (SELECT *, date_trunc('week', local_day)::date AS week,
-             date_trunc('month', local_day)::date AS month,
-             date_trunc('year', local_day)::date AS year
-      FROM shared.analytics_play_facts WHERE counted) f
-GROUP BY GROUPING SETS ((user_id, local_day), (user_id, week), (user_id, month),
-                        (user_id, year), (user_id))
-HAVING (GROUPING(local_day) = 0 AND local_day >= :day_start)
-    OR (GROUPING(week) = 0 AND week >= :week_start)
-    OR (GROUPING(month) = 0 AND month >= :month_start)
-    OR (GROUPING(year) = 0 AND year >= :year_start)
-    OR (GROUPING(local_day, week, month, year) = 15)
-"""
-
-ALL_TIME_SQL = [
-    "DELETE FROM shared.analytics_media_users",
-    "INSERT INTO shared.analytics_media_users (media_type, media_id, user_id, plays, duration_ms) "
-    "SELECT media_type, media_id, user_id, count(*), sum(played_ms) "
-    "FROM shared.analytics_play_facts WHERE counted GROUP BY 1, 2, 3",
-    "DELETE FROM shared.play_statistics",
-    """INSERT INTO shared.play_statistics (media_type, media_id, total_plays, unique_users,
-        total_duration_ms, completed_plays, first_played, last_played)
-    SELECT f.media_type, f.media_id, count(*), coalesce(max(u.users), 0), sum(f.played_ms),
-        count(*) FILTER (WHERE f.completed), min(f.started_at), max(f.started_at)
-    FROM shared.analytics_play_facts f
-    LEFT JOIN (SELECT media_type, media_id, count(*) AS users FROM shared.analytics_media_users
-               GROUP BY 1, 2) u ON u.media_type = f.media_type AND u.media_id = f.media_id
-    WHERE f.counted GROUP BY 1, 2""",
-    "DELETE FROM shared.analytics_user_totals",
-    "INSERT INTO shared.analytics_user_totals (user_id, plays, duration_ms, first_played, last_played) "
-    "SELECT user_id, count(*), sum(played_ms), min(started_at), max(started_at) "
-    "FROM shared.analytics_play_facts WHERE counted GROUP BY 1",
-]
-
-
-async def rebuild(
-    session: AsyncSession,
-    since: date | None,
-    progress: Callable[[str], None] = lambda step: None,
-) -> None:
-    """Rebuild the statistics from the raw sessions (those started on/after ``since``; all when
-    None). Rollups by day are re-derived from ``since`` on; all-time tables are recomputed from
-    the facts, which are cheap compared with the raw events."""
-    await session.execute(select(func.pg_advisory_xact_lock(REBUILD_LOCK)))
-    first = since or ALL_TIME_START
-    # A local day can start up to 14 h before its UTC day: re-derive facts from one day earlier.
-    since_ts = datetime(first.year, first.month, first.day, tzinfo=UTC) - timedelta(days=1)
-    params = {"since": first, "since_ts": since_ts}
-    # Big sorts and hash aggregates stay in memory; index builds get room.
-    await session.execute(text("SET LOCAL work_mem = '256MB'"))
-    await session.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
-    if since is None:
-        # From scratch: load without secondary indexes, then build them once (much faster
-        # than maintaining three indexes row by row over millions of rows).
-        await session.execute(text("TRUNCATE shared.analytics_play_facts"))
-        indexes = list(_facts.indexes)
-        for index in indexes:
-            await session.execute(DropIndex(index))
-        await session.execute(
-            text(
-                f"INSERT INTO shared.analytics_play_facts ({', '.join(FACT_COLUMNS)}) {FACT_SELECT}"
-            )
-        )
-        for index in indexes:
-            await session.execute(CreateIndex(index))
-    else:
-        await session.execute(
-            text(
-                "DELETE FROM shared.analytics_play_facts f WHERE f.started_at >= :since_ts AND "
-                "NOT EXISTS (SELECT 1 FROM shared.play_sessions s WHERE s.id = f.session_id "
-                "AND s.ended_at IS NOT NULL)"
-            ),
-            params,
-        )
-        assignments = ", ".join(f"{c} = excluded.{c}" for c in FACT_COLUMNS if c != "session_id")
-        await session.execute(
-            text(
-                f"INSERT INTO shared.analytics_play_facts ({', '.join(FACT_COLUMNS)}) "
-                f"{FACT_SELECT} AND s.started_at >= :since_ts "
-                f"ON CONFLICT (session_id) DO UPDATE SET {assignments}"
-            ),
-            params,
-        )
-    progress("facts")
-    for table, (column, sql) in ROLLUP_SQL.items():
-        if table == "analytics_media_periods":
-            # Whole months and years are recounted: from the start of since's year.
-            year_params = {
-                "since": period_start("year", first),
-                "period_since": period_start("year", first),
-            }
-            await session.execute(
-                text(f"DELETE FROM shared.{table} WHERE {column} >= :since"), year_params
-            )
-            await session.execute(text(sql), year_params)
-            continue
-        await session.execute(text(f"DELETE FROM shared.{table} WHERE {column} >= :since"), params)
-        await session.execute(text(sql), params)
-        progress(table)
-    starts = {p: period_start(p, first) for p in PERIODS}
-    for period, start in starts.items():
-        await session.execute(
-            text(
-                "DELETE FROM shared.user_statistics WHERE period = :period "
-                "AND period_start >= :since"
-            ),
-            {"period": period, "since": start},
-        )
-    await session.execute(text("DELETE FROM shared.user_statistics WHERE period = 'all'"))
-    # One pass over the facts for all five periods.
-    await session.execute(text(USER_PERIODS_SQL), {f"{p}_start": d for p, d in starts.items()})
-    progress("user_statistics")
-    for sql in ALL_TIME_SQL:
-        await session.execute(text(sql))
-    await session.execute(text("DELETE FROM shared.analytics_user_tops"))
-    await session.execute(text(USER_TOPS_REBUILD_SQL))
-    progress("all_time")
-
-
 # --- rankings ----------------------------------------------------------------------------
 
 # Trending: plays in the window (r) against plays in the window before it (p):
@@ -516,10 +345,37 @@ FROM (SELECT media_type, media_id, sum(plays) AS plays, sum(duration_ms) AS dura
 FULL JOIN (SELECT media_type, media_id, sum(plays) AS plays
       FROM shared.analytics_media_daily WHERE day BETWEEN :prev_start AND :prev_end GROUP BY 1, 2) p
   ON p.media_type = r.media_type AND p.media_id = r.media_id
-LEFT JOIN (SELECT media_type, media_id, count(DISTINCT user_id) AS users
-      FROM shared.analytics_play_facts WHERE counted AND utc_day BETWEEN :start AND :end
-      GROUP BY 1, 2) u ON u.media_type = r.media_type AND u.media_id = r.media_id
+LEFT JOIN (SELECT media_type, media_id, users_{days} AS users FROM analytics_window_users) u
+  ON u.media_type = r.media_type AND u.media_id = r.media_id
 """
+# Unique users of every window from one pass over the facts: who played what, and the last
+# day they played it within the widest window (ending today). A user played an item within
+# a window ending today exactly when their last day is on or after the window's start.
+WHO_PLAYED_WHAT_LAST_SQL = """
+SELECT media_type, media_id, user_id, max(utc_day) AS last_day
+FROM shared.analytics_play_facts WHERE counted AND utc_day BETWEEN :start AND :end
+GROUP BY 1, 2, 3
+"""
+
+
+def window_users_sql(source: str, windows: Iterable[int]) -> str:
+    """Unique users per item of every window (``users_<days>``) from ``source``'s rows
+    (media_type, media_id, user_id, last_day): who played what, last within the widest window
+    (ending today). A user played an item within a window ending today exactly when their last
+    day is on or after the window's start (bound as ``:start_<days>``)."""
+    counts = ", ".join(
+        f"count(*) FILTER (WHERE last_day >= :start_{d}) AS users_{d}" for d in windows
+    )
+    return (
+        "CREATE TEMP TABLE analytics_window_users ON COMMIT DROP AS "
+        f"SELECT media_type, media_id, {counts} FROM ({source}) x GROUP BY 1, 2"
+    )
+
+
+def window_starts(today: date, windows: Iterable[int]) -> dict[str, date]:
+    return {f"start_{d}": window_days(today, d)[0] for d in windows}
+
+
 METRIC_ORDER = {
     "plays": "plays DESC, unique_users DESC",
     "users": "unique_users DESC, plays DESC",
@@ -533,10 +389,27 @@ def window_days(today: date, days: int) -> tuple[date, date]:
 
 
 async def refresh_rankings(
-    session: AsyncSession, now: datetime, windows: Iterable[int] = WINDOWS
+    session: AsyncSession,
+    now: datetime,
+    windows: Iterable[int] = WINDOWS,
+    *,
+    window_users_ready: bool = False,
 ) -> None:
-    """Recompute the ranked lists of every window, ending on ``now``'s UTC day."""
+    """Recompute the ranked lists of every window, ending on ``now``'s UTC day.
+    ``window_users_ready``: a rebuild in this transaction left ``analytics_window_users``
+    for these windows."""
     today = now.astimezone(UTC).date()
+    windows = list(windows)
+    if not window_users_ready:
+        await session.execute(text("DROP TABLE IF EXISTS analytics_window_users"))
+        await session.execute(
+            text(window_users_sql(WHO_PLAYED_WHAT_LAST_SQL, windows)),
+            {
+                "start": window_days(today, max(windows))[0],
+                "end": today,
+                **window_starts(today, windows),
+            },
+        )
     for days in windows:
         start, end = window_days(today, days)
         params = {
@@ -546,7 +419,7 @@ async def refresh_rankings(
             "prev_end": start - timedelta(days=1),
         }
         await session.execute(text("DROP TABLE IF EXISTS analytics_window"))
-        await session.execute(text(RANKING_WINDOW_SQL), params)
+        await session.execute(text(RANKING_WINDOW_SQL.replace("{days}", str(days))), params)
         await session.execute(
             text("DELETE FROM shared.analytics_rankings WHERE window_days = :d"), {"d": days}
         )
@@ -574,6 +447,7 @@ async def refresh_rankings(
                     },
                 )
         await session.execute(text("DROP TABLE analytics_window"))
+    await session.execute(text("DROP TABLE analytics_window_users"))
     await _store_titles(session)
     # The marker row lets readers tell "nothing played" from "never computed".
     await _set_state(session, "rankings", now, None)

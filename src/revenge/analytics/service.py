@@ -10,8 +10,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from revenge.analytics import rebuild as rebuilding
 from revenge.analytics import repository, rollups
 from revenge.analytics.schemas import (
     Bucket,
@@ -85,7 +87,7 @@ def current_streak(days_desc: list[date], today: date) -> int:
 async def my_stats(session: AsyncSession, principal: Principal) -> MyStatsRead:
     today = local_today(principal.timezone)
     starts = {p: rollups.period_start(p, today) for p in (*rollups.PERIODS, "all")}
-    found = await repository.user_periods(session, principal.id, starts)
+    found, days = await repository.user_periods(session, principal.id, starts, today)
     periods = []
     for period, start in starts.items():
         row = found.get(period)
@@ -111,9 +113,7 @@ async def my_stats(session: AsyncSession, principal: Principal) -> MyStatsRead:
         top_genres=named(tops["genre"]),
         top_artists=named(tops["artist"]),
         top_series=named(tops["series"]),
-        current_streak_days=current_streak(
-            await repository.play_days(session, principal.id, today), today
-        ),
+        current_streak_days=current_streak(days, today),
     )
 
 
@@ -289,6 +289,9 @@ async def media_stats(
 # --- reports -------------------------------------------------------------------------------
 
 
+_REPORT_USERS = TypeAdapter(list[ReportUserRow])
+
+
 def report_bounds(period: ReportPeriod, day: date) -> tuple[date, date]:
     start = rollups.period_start(period.value, day)
     return start, _next_start(period.value, start) - timedelta(days=1)
@@ -298,19 +301,9 @@ async def report(session: AsyncSession, period: ReportPeriod, day: date | None) 
     """The period containing ``day`` (default today, UTC). Per-user rows use each user's own
     local period; per-type and top-content rows use UTC days."""
     start, end = report_bounds(period, day or utcnow().astimezone(UTC).date())
-    users = [
-        ReportUserRow(
-            user_id=r[0],
-            username=r[1],
-            plays=int(r[2]),
-            watch_time_ms=int(r[3]),
-            movies_watched=int(r[4]),
-            episodes_watched=int(r[5]),
-            music_tracks_played=int(r[6]),
-        )
-        for r in await repository.report_users(session, period.value, start)
-    ]
-    unique = await repository.report_unique_users(session, period.value, start)
+    users_json, unique = await repository.report_users(session, period.value, start)
+    # Ten thousand rows: built as JSON by PostgreSQL and validated in one pydantic-core call.
+    users = _REPORT_USERS.validate_json(users_json)
     by_type = {t: (p, ms) for t, p, ms in await repository.totals_by_type(session, start, end)}
     types = [
         ReportMediaTypeRow(
@@ -435,5 +428,6 @@ async def refresh_rankings(session: AsyncSession, now: datetime | None = None) -
 
 
 async def rebuild(session: AsyncSession, since: date | None, progress=lambda step: None) -> None:
-    await rollups.rebuild(session, since, progress)
-    await rollups.refresh_rankings(session, utcnow())
+    now = utcnow()
+    await rebuilding.rebuild(session, since, progress, rankings_day=now.astimezone(UTC).date())
+    await rollups.refresh_rankings(session, now, window_users_ready=True)

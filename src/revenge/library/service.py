@@ -51,6 +51,19 @@ class PlayableItem:
     file_id: uuid.UUID | None
 
 
+def episode_title(
+    series_title: str, season_number: int, episode_number: int, title: str | None
+) -> str:
+    """An episode's display title ("Show S01E02 – Title"), the one every feature shows."""
+    display = f"{series_title} S{season_number:02d}E{episode_number:02d}"
+    return f"{display} – {title}" if title else display
+
+
+def track_title(artist_name: str, title: str) -> str:
+    """A track's display title ("Artist – Title")."""
+    return f"{artist_name} – {title}"
+
+
 async def get_playable(
     session: AsyncSession, media_type: MediaType, media_id: uuid.UUID
 ) -> PlayableItem | None:
@@ -71,9 +84,9 @@ async def get_playable(
         if row is None:
             return None
         episode, series_title = row
-        title = f"{series_title} S{episode.season_number:02d}E{episode.episode_number:02d}"
-        if episode.title:
-            title += f" – {episode.title}"
+        title = episode_title(
+            series_title, episode.season_number, episode.episode_number, episode.title
+        )
         return PlayableItem(media_type, episode.id, title, episode.duration_ms, episode.file_id)
     if media_type == MediaType.track:
         track_row = (
@@ -87,7 +100,7 @@ async def get_playable(
             return None
         track, artist = track_row
         return PlayableItem(
-            media_type, track.id, f"{artist} – {track.title}", track.duration_ms, track.file_id
+            media_type, track.id, track_title(artist, track.title), track.duration_ms, track.file_id
         )
     return None
 
@@ -103,7 +116,8 @@ _TITLE_COLUMNS = {
 async def describe_items(
     session: AsyncSession, items: Iterable[tuple[str, uuid.UUID]]
 ) -> dict[tuple[str, uuid.UUID], str]:
-    """Display titles for many (media_type, id) pairs in few queries."""
+    """Display titles for many (media_type, id) pairs: one query per media type, however many
+    items (the same titles as ``get_playable``)."""
     wanted: dict[str, set[uuid.UUID]] = {}
     for media_type, media_id in items:
         wanted.setdefault(str(media_type), set()).add(media_id)
@@ -114,11 +128,26 @@ async def describe_items(
             model, column = _TITLE_COLUMNS[kind]
             rows = await session.execute(select(model.id, column).where(model.id.in_(ids)))  # type: ignore[attr-defined]
             titles.update({(media_type, row[0]): row[1] for row in rows})
-        else:
-            for media_id in ids:
-                item = await get_playable(session, kind, media_id)
-                if item is not None:
-                    titles[(media_type, media_id)] = item.title
+        elif kind == MediaType.episode:
+            episodes = await session.execute(
+                select(
+                    Episode.id,
+                    Series.title,
+                    Episode.season_number,
+                    Episode.episode_number,
+                    Episode.title,
+                )
+                .join(Series, Series.id == Episode.series_id)
+                .where(Episode.id.in_(ids))
+            )
+            titles.update({(media_type, r[0]): episode_title(*r[1:]) for r in episodes})
+        elif kind == MediaType.track:
+            tracks = await session.execute(
+                select(Track.id, Artist.name, Track.title)
+                .join(Artist, Artist.id == Track.artist_id)
+                .where(Track.id.in_(ids))
+            )
+            titles.update({(media_type, r[0]): track_title(r[1], r[2]) for r in tracks})
     return titles
 
 
