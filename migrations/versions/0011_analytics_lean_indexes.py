@@ -1,8 +1,8 @@
 """analytics: drop indexes no query uses (they only slowed every play and the rebuild); the
 reports read a period's user rows from a covering index
 
-Revision ID: 0010_analytics_lean_indexes
-Revises: 0009
+Revision ID: 0011_analytics_lean_indexes
+Revises: 0010_acoustid_lookups
 Create Date: 2026-11-25 16:45:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0010_analytics_lean_indexes"
-down_revision: str | None = "0009"
+revision: str = "0011_analytics_lean_indexes"
+down_revision: str | None = "0010_acoustid_lookups"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
