@@ -132,3 +132,36 @@ async def test_rebuild_command_rebuilds_from_raw_sessions(committed_db, make_use
         cwd=ROOT,
     )
     assert bad.returncode == 2
+
+
+async def test_reads_during_a_full_rebuild_get_a_clear_503_not_a_hang(
+    client, make_user, real_database, monkeypatch
+):
+    """A full rebuild holds the statistics tables until it commits; readers wait briefly, then
+    are told (in their language) to come back, with Retry-After."""
+    from revenge.analytics import api
+
+    monkeypatch.setattr(api, "READ_LOCK_TIMEOUT_MS", 200)
+    _, user_headers = await make_user(locale="de")
+    _, admin_headers = await make_user(is_admin=True)
+    async with real_database.engine.connect() as rebuild:  # another connection, like the CLI
+        await rebuild.execute(
+            text(
+                "LOCK TABLE shared.user_statistics, shared.analytics_rankings, "
+                "shared.analytics_state IN ACCESS EXCLUSIVE MODE"
+            )
+        )
+        for path, headers in (
+            ("/api/v1/users/me/stats", user_headers),
+            ("/api/v1/admin/analytics/popular", admin_headers),
+        ):
+            response = await client.get(path, headers=headers)
+            assert response.status_code == 503, response.text
+            body = response.json()
+            assert body["code"] == "analytics.rebuilding"
+            assert response.headers["retry-after"] == str(api.REBUILD_RETRY_AFTER_SECONDS)
+        assert body["title"] == "Statistics are being rebuilt"  # the admin's default locale
+        german = (await client.get("/api/v1/users/me/stats", headers=user_headers)).json()
+        assert german["title"] == "Statistiken werden neu aufgebaut"
+        await rebuild.rollback()
+    assert (await client.get("/api/v1/users/me/stats", headers=user_headers)).status_code == 200

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
+from psycopg.errors import LockNotAvailable
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from revenge.analytics import service
 from revenge.analytics.schemas import (
@@ -21,13 +26,34 @@ from revenge.analytics.schemas import (
     UserUsage,
     Window,
 )
-from revenge.core.deps import AdminUser, CurrentUser, DbSession
-from revenge.core.errors import problem_responses
+from revenge.core.deps import AdminUser, CurrentUser
+from revenge.core.deps import DbSession as RequestSession
+from revenge.core.errors import ServiceUnavailable, problem_responses
 from revenge.core.pagination import Page, PageParams, page_params
 
 router = APIRouter(tags=["analytics"])
-USER_ERRORS = problem_responses(401, 422)
-ADMIN_ERRORS = problem_responses(401, 403, 422)
+USER_ERRORS = problem_responses(401, 422, 503)
+ADMIN_ERRORS = problem_responses(401, 403, 422, 503)
+# A full `revenge analytics rebuild` locks the statistics tables until it commits (minutes at
+# millions of plays): a read waits this long, then gets a clear 503 instead of hanging.
+READ_LOCK_TIMEOUT_MS = 3000
+REBUILD_RETRY_AFTER_SECONDS = 60
+
+
+async def _statistics_session(session: RequestSession) -> AsyncIterator[AsyncSession]:
+    await session.execute(text(f"SET LOCAL lock_timeout = {int(READ_LOCK_TIMEOUT_MS)}"))
+    try:
+        yield session
+    except DBAPIError as exc:
+        if isinstance(exc.orig, LockNotAvailable):
+            raise ServiceUnavailable(
+                "analytics.rebuilding",
+                headers={"Retry-After": str(REBUILD_RETRY_AFTER_SECONDS)},
+            ) from exc
+        raise
+
+
+DbSession = Annotated[AsyncSession, Depends(_statistics_session, scope="function")]
 
 
 @router.get("/users/me/stats", response_model=MyStatsRead, responses=USER_ERRORS)
