@@ -127,6 +127,23 @@ async def test_token_is_refreshed_before_it_expires(client, make_user, jobs, tra
     assert set(trakt.tokens) - old_tokens  # the new token was used
 
 
+async def _make_due_now(user_id) -> None:
+    """Time passes: the waiting items are due and the provider's pause is over."""
+    from revenge.core.db import session_scope
+
+    async with session_scope() as s:
+        await s.execute(
+            text("UPDATE shared.scrobble_queue SET next_attempt_at = now() WHERE user_id = :u"),
+            {"u": user_id},
+        )
+        await s.execute(
+            text(
+                "UPDATE shared.scrobble_connections SET rate_limited_until = NULL WHERE user_id = :u"
+            ),
+            {"u": user_id},
+        )
+
+
 async def test_refresh_failing_with_5xx_or_429_waits_instead_of_disconnecting(
     client, make_user, jobs, trakt
 ):
@@ -146,20 +163,7 @@ async def test_refresh_failing_with_5xx_or_429_waits_instead_of_disconnecting(
     assert status["status"] == "connected"  # Trakt was down; the user need not reconnect
 
     trakt.token_failures.set("429", retry_after=90)
-    from revenge.core.db import session_scope
-
-    async with session_scope() as s:
-        await s.execute(
-            text("UPDATE shared.scrobble_queue SET next_attempt_at = now() WHERE user_id = :u"),
-            {"u": user.id},
-        )
-        await s.execute(
-            text(
-                "UPDATE shared.scrobble_connections SET rate_limited_until = NULL "
-                "WHERE user_id = :u"
-            ),
-            {"u": user.id},
-        )
+    await _make_due_now(user.id)
     before = datetime.now(UTC)
     report = await process_scrobbles(str(user.id), "trakt")
     assert report["postponed"] == 1, report["stopped_because"]
@@ -169,18 +173,7 @@ async def test_refresh_failing_with_5xx_or_429_waits_instead_of_disconnecting(
 
     # Trakt is back: the same (still valid) refresh token works and the play arrives.
     trakt.token_failures.set(None)
-    async with session_scope() as s:
-        await s.execute(
-            text("UPDATE shared.scrobble_queue SET next_attempt_at = now() WHERE user_id = :u"),
-            {"u": user.id},
-        )
-        await s.execute(
-            text(
-                "UPDATE shared.scrobble_connections SET rate_limited_until = NULL "
-                "WHERE user_id = :u"
-            ),
-            {"u": user.id},
-        )
+    await _make_due_now(user.id)
     report = await process_scrobbles(str(user.id), "trakt")
     assert report["sent"] == 1 and len(trakt.watched("patient")) == 1
     grants = [r["grant_type"] for r in trakt.token_requests]
