@@ -47,6 +47,7 @@ from revenge.core.db import (  # noqa: E402
 from revenge.core.migrate import upgrade  # noqa: E402
 from revenge.library.snapshots import ItemSnapshot  # noqa: E402
 from revenge.scrobbling import delivery  # noqa: E402
+from revenge.scrobbling import service as scrobbling_service  # noqa: E402
 from revenge.scrobbling.models import ScrobbleConnection  # noqa: E402
 from revenge.scrobbling.providers.lastfm import LastfmProvider  # noqa: E402
 from revenge.scrobbling.providers.listenbrainz import ListenBrainzProvider  # noqa: E402
@@ -187,7 +188,9 @@ async def prepare(
                         "action": "scrobble",
                         "timestamp": at,
                         "play_started_at": at,
-                        "idempotency_key": f"track:{media_id}:{int(at.timestamp() * 1000)}:scrobble",
+                        "idempotency_key": scrobbling_service.idempotency_key(
+                            "track", media_id, int(at.timestamp() * 1000), "scrobble", None
+                        ),
                         "payload": snapshot,
                         "status": "pending",
                         "next_attempt_at": now,

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from pydantic import SecretStr
 
+from revenge.scrobbling import service as scrobbling_service
 from tests.fakes.lastfm import FakeLastfm
 from tests.fakes.listenbrainz import FakeListenBrainz
 from tests.fakes.trakt import FakeTrakt
@@ -160,7 +161,9 @@ async def queue_tracks(
                 "action": "scrobble",
                 "timestamp": at,
                 "play_started_at": at,
-                "idempotency_key": f"track:{media_id}:{int(at.timestamp() * 1000)}:scrobble",
+                "idempotency_key": scrobbling_service.idempotency_key(
+                    "track", media_id, int(at.timestamp() * 1000), "scrobble", None
+                ),
                 "payload": snapshot.to_json(),
                 "status": "pending",
                 "next_attempt_at": clock.utcnow(),

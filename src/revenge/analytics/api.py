@@ -26,8 +26,7 @@ from revenge.analytics.schemas import (
     UserUsage,
     Window,
 )
-from revenge.core.deps import AdminUser, CurrentUser
-from revenge.core.deps import DbSession as RequestSession
+from revenge.core.deps import AdminUser, CurrentUser, DbSession
 from revenge.core.errors import ServiceUnavailable, problem_responses
 from revenge.core.pagination import Page, PageParams, page_params
 
@@ -40,7 +39,7 @@ READ_LOCK_TIMEOUT_MS = 3000
 REBUILD_RETRY_AFTER_SECONDS = 60
 
 
-async def _statistics_session(session: RequestSession) -> AsyncIterator[AsyncSession]:
+async def _statistics_session(session: DbSession) -> AsyncIterator[AsyncSession]:
     await session.execute(text(f"SET LOCAL lock_timeout = {int(READ_LOCK_TIMEOUT_MS)}"))
     try:
         yield session
@@ -53,18 +52,19 @@ async def _statistics_session(session: RequestSession) -> AsyncIterator[AsyncSes
         raise
 
 
-DbSession = Annotated[AsyncSession, Depends(_statistics_session, scope="function")]
+# Every statistics endpoint reads through this session instead of the plain request one.
+StatsSession = Annotated[AsyncSession, Depends(_statistics_session, scope="function")]
 
 
 @router.get("/users/me/stats", response_model=MyStatsRead, responses=USER_ERRORS)
-async def my_stats(user: CurrentUser, session: DbSession) -> MyStatsRead:
+async def my_stats(user: CurrentUser, session: StatsSession) -> MyStatsRead:
     return await service.my_stats(session, user)
 
 
 @router.get("/users/me/stats/history", response_model=MyHistoryRead, responses=USER_ERRORS)
 async def my_history(
     user: CurrentUser,
-    session: DbSession,
+    session: StatsSession,
     interval: Interval = Interval.day,
     from_: Annotated[date | None, Query(alias="from")] = None,
     to: date | None = None,
@@ -75,7 +75,7 @@ async def my_history(
 
 @router.get("/admin/analytics/overview", response_model=OverviewRead, responses=ADMIN_ERRORS)
 async def overview(
-    admin: AdminUser, session: DbSession, window: Window = Window.d30
+    admin: AdminUser, session: StatsSession, window: Window = Window.d30
 ) -> OverviewRead:
     return await service.overview(session, window)
 
@@ -83,7 +83,7 @@ async def overview(
 @router.get("/admin/analytics/popular", response_model=PopularRead, responses=ADMIN_ERRORS)
 async def popular(
     admin: AdminUser,
-    session: DbSession,
+    session: StatsSession,
     window: Window = Window.d30,
     media_type: PlayableType | None = None,
     metric: RankMetric = RankMetric.users,
@@ -95,7 +95,7 @@ async def popular(
 @router.get("/admin/analytics/users", response_model=Page[UserUsage], responses=ADMIN_ERRORS)
 async def users(
     admin: AdminUser,
-    session: DbSession,
+    session: StatsSession,
     sort: Literal["plays", "watch_time", "last_seen", "username"] = "plays",
     page: PageParams = Depends(page_params),
 ) -> Page[UserUsage]:
@@ -112,7 +112,7 @@ async def media(
     media_type: PlayableType,
     media_id: uuid.UUID,
     admin: AdminUser,
-    session: DbSession,
+    session: StatsSession,
     window: Window = Window.d30,
 ) -> MediaStatsRead:
     return await service.media_stats(session, media_type, media_id, window)
@@ -125,7 +125,7 @@ async def media(
 )
 async def reports(
     admin: AdminUser,
-    session: DbSession,
+    session: StatsSession,
     period: ReportPeriod = ReportPeriod.month,
     date_: Annotated[date | None, Query(alias="date")] = None,
     format: Literal["json", "csv"] = "json",

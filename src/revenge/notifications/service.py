@@ -27,13 +27,8 @@ from revenge.notifications import repository
 from revenge.notifications.channels.base import Recipient
 from revenge.notifications.channels.push import vapid_public_key
 from revenge.notifications.channels.registry import build_channel
-from revenge.notifications.channels.webhook import (
-    UnsafeTarget,
-    check_url,
-    new_secret,
-    seal_secret,
-    validate_template,
-)
+from revenge.notifications.channels.ssrf import UnsafeTarget, check_url
+from revenge.notifications.channels.webhook import new_secret, seal_secret, validate_template
 from revenge.notifications.models import (
     Notification,
     NotificationChannel,

@@ -434,7 +434,7 @@ async def request_sync(
 
 
 # --- queueing plays ---------------------------------------------------------------------------
-def _idempotency_key(
+def idempotency_key(
     media_type: str, media_id: uuid.UUID, play_start_ms: int, action: str, event_ms: int | None
 ) -> str:
     key = f"{media_type}:{media_id}:{play_start_ms}:{action}"
@@ -500,7 +500,7 @@ async def queue_play(
                 "action": planned.action,
                 "timestamp": planned.timestamp,
                 "play_started_at": play.started_at,
-                "idempotency_key": _idempotency_key(
+                "idempotency_key": idempotency_key(
                     play.media_type,
                     play.media_id,
                     int(play.started_at.timestamp() * 1000),

@@ -40,7 +40,7 @@ from revenge.notifications.channels.base import (
     SendResult,
     TargetGone,
 )
-from revenge.notifications.channels.webhook import UnsafeTarget, check_url
+from revenge.notifications.channels.ssrf import UnsafeTarget, check_url
 from revenge.notifications.models import PushDevice, any_of
 from revenge.notifications.types import ChannelKind
 
