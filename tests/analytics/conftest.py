@@ -37,6 +37,9 @@ ANALYTICS_TABLES = [
     "analytics_media_periods",
 ]
 
+# ``changes`` counts incremental updates (for the report cache); a rebuild starts it at 0.
+SNAPSHOT_COLUMNS = {"analytics_daily_totals": "day, media_type, plays, duration_ms"}
+
 
 @dataclass
 class Catalogue:
@@ -257,7 +260,8 @@ async def snapshot() -> dict[str, list[tuple]]:
     result = {}
     async with session_scope() as s:
         for table in ANALYTICS_TABLES:
-            rows = await s.execute(text(f"SELECT * FROM shared.{table}"))  # noqa: S608
+            columns = SNAPSHOT_COLUMNS.get(table, "*")
+            rows = await s.execute(text(f"SELECT {columns} FROM shared.{table}"))  # noqa: S608
             result[table] = sorted(tuple(str(v) for v in r) for r in rows)
     return result
 

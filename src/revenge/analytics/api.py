@@ -130,11 +130,13 @@ async def reports(
     date_: Annotated[date | None, Query(alias="date")] = None,
     format: Literal["json", "csv"] = "json",
 ) -> Response:
-    data = await service.report(session, period, date_)
-    filename = f"revenge-analytics-{period.value}-{data.start.isoformat()}.{format}"
+    document = await service.report(session, period, date_)
+    filename = f"revenge-analytics-{period.value}-{document.head.start.isoformat()}.{format}"
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if format == "csv":
         return Response(
-            service.report_csv(data), media_type="text/csv; charset=utf-8", headers=headers
+            service.report_csv(document.to_model()),
+            media_type="text/csv; charset=utf-8",
+            headers=headers,
         )
-    return Response(data.model_dump_json(), media_type="application/json", headers=headers)
+    return Response(document.to_json(), media_type="application/json", headers=headers)

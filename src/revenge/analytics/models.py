@@ -16,6 +16,8 @@ from sqlalchemy import (
     Integer,
     SmallInteger,
     String,
+    Text,
+    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
@@ -88,7 +90,19 @@ class UserTops(Base):
     """A user's plays per genre, artist and series (the top lists of /users/me/stats)."""
 
     __tablename__ = "analytics_user_tops"
-    __table_args__ = (SCHEMA,)
+    # /users/me/stats reads ten rows per kind from this index alone (a heavy listener has
+    # thousands of rows per kind, spread over the table).
+    __table_args__ = (
+        Index(
+            "ix_analytics_user_tops_ranked",
+            "user_id",
+            "kind",
+            text("plays DESC"),
+            "name",
+            postgresql_include=["key"],
+        ),
+        SCHEMA,
+    )
 
     user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # genre|artist|series
@@ -188,6 +202,9 @@ class DailyTotals(Base):
     media_type: Mapped[str] = mapped_column(String(16), primary_key=True)
     plays: Mapped[int] = _count()
     duration_ms: Mapped[int] = _count()
+    # How often this day's rollups changed since the last rebuild: part of a cached report's
+    # stamp (a sum of counters that only grow cannot come back to an earlier value).
+    changes: Mapped[int] = _count()
 
 
 class DailyClients(Base):
@@ -242,3 +259,18 @@ class AnalyticsState(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     updated_at: Mapped[datetime]
     data: Mapped[dict | None] = mapped_column(JSONB)
+
+
+class ReportCache(Base):
+    """The costly part of a report (every user's row, the per-type unique users and the top
+    content's figures), valid while ``stamp`` matches; titles are looked up on every read."""
+
+    __tablename__ = "analytics_report_cache"
+    __table_args__ = (SCHEMA,)
+
+    period: Mapped[str] = mapped_column(String(8), primary_key=True)
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    stamp: Mapped[str] = mapped_column(String(100))
+    users_json: Mapped[str] = mapped_column(Text)
+    unique_users_json: Mapped[str] = mapped_column(Text)
+    built_at: Mapped[datetime] = mapped_column(server_default=func.now())

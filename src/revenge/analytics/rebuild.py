@@ -29,7 +29,6 @@ from revenge.analytics.rollups import (
     ALL_TIME_START,
     FACT_COLUMNS,
     FACT_SELECT,
-    ITEM_TOPS_SQL,
     PERIODS,
     REBUILD_LOCK,
     WINDOWS,
@@ -55,6 +54,8 @@ ALL_TIME_TABLES = (
     "analytics_user_totals",
     "analytics_user_tops",
 )
+# Cached reports: stamped with counters a rebuild resets, so they go with it.
+REPORTS = "analytics_report_cache"
 ROLLUP_TABLES = (
     *DAILY_TABLES,
     "analytics_daily_hours",
@@ -99,16 +100,36 @@ ALL_TIME_SQL = [
     f"SELECT user_id, 'all', DATE '1970-01-01', {TYPE_SUMS.format(plays='plays', ms='duration_ms')} "
     "FROM rebuild_media_users GROUP BY 1",
 ]
-# One kind at a time: three hash tables that fit in memory instead of one that spills (a
-# listener's series and artists run into thousands; genres are a dozen).
-USER_TOPS_SQL = (
-    "INSERT INTO shared.analytics_user_tops (user_id, kind, key, name, plays) "
-    "SELECT mu.user_id, x.kind, x.key, min(x.name), sum(mu.plays) "
-    f"FROM rebuild_media_users mu JOIN ({ITEM_TOPS_SQL}) x "
-    "ON x.media_type = mu.media_type AND x.media_id = mu.media_id "
-    "WHERE x.kind = '{kind}' GROUP BY 1, 2, 3"  # a literal: the planner prunes the branches
-)
-TOP_KINDS = ("genre", "series", "artist")
+# The same rows as ``rollups.ITEM_TOPS_SQL`` gives per item (the incremental path), grouped
+# first by small keys (a dozen genres, a series' or artist's id) and named afterwards: hash
+# tables keyed by text names over millions of rows were most of the rebuild's time.
+USER_TOPS_SQL = [
+    """INSERT INTO shared.analytics_user_tops (user_id, kind, key, name, plays)
+    SELECT mu.user_id, 'genre', g.genre, g.genre, sum(mu.plays)
+    FROM rebuild_media_users mu JOIN (
+        SELECT 'movie'::text AS media_type, m.id AS media_id, g AS genre
+          FROM public.movies m, unnest(m.genres) g
+        UNION ALL
+        SELECT 'episode', e.id, g
+          FROM public.episodes e JOIN public.series s ON s.id = e.series_id, unnest(s.genres) g
+        UNION ALL
+        SELECT 'track', t.id, g
+          FROM public.tracks t JOIN public.albums a ON a.id = t.album_id, unnest(a.genres) g
+    ) g ON g.media_type = mu.media_type AND g.media_id = mu.media_id
+    GROUP BY mu.user_id, g.genre""",
+    """INSERT INTO shared.analytics_user_tops (user_id, kind, key, name, plays)
+    SELECT x.user_id, 'series', s.id::text, s.title, x.plays
+    FROM (SELECT mu.user_id, e.series_id, sum(mu.plays) AS plays
+          FROM rebuild_media_users mu JOIN public.episodes e ON e.id = mu.media_id
+          WHERE mu.media_type = 'episode' GROUP BY 1, 2) x
+    JOIN public.series s ON s.id = x.series_id""",
+    """INSERT INTO shared.analytics_user_tops (user_id, kind, key, name, plays)
+    SELECT x.user_id, 'artist', ar.id::text, ar.name, x.plays
+    FROM (SELECT mu.user_id, t.artist_id, sum(mu.plays) AS plays
+          FROM rebuild_media_users mu JOIN public.tracks t ON t.id = mu.media_id
+          WHERE mu.media_type = 'track' GROUP BY 1, 2) x
+    JOIN public.artists ar ON ar.id = x.artist_id""",
+]
 
 # --- daily rollups -----------------------------------------------------------------------
 
@@ -116,12 +137,16 @@ MEDIA_DAILY_SQL = [
     "INSERT INTO shared.analytics_media_daily (media_type, media_id, day, plays, duration_ms) "
     "SELECT media_type, media_id, utc_day, count(*), sum(played_ms) "
     "FROM shared.analytics_play_facts WHERE counted AND utc_day >= :since GROUP BY 1, 2, 3",
-    # Whole months and years are recounted (from the start of since's year), from the days.
+    # Whole months and years are recounted (from the start of since's year): months from
+    # the days, years from the months.
     "INSERT INTO shared.analytics_media_periods (period, period_start, media_type, media_id, "
-    "plays, duration_ms) SELECT p.period, p.start, d.media_type, d.media_id, sum(d.plays), "
-    "sum(d.duration_ms) FROM shared.analytics_media_daily d CROSS JOIN LATERAL (VALUES "
-    "('month', date_trunc('month', d.day)::date), ('year', date_trunc('year', d.day)::date)) "
-    "p(period, start) WHERE d.day >= :year_since GROUP BY 1, 2, 3, 4",
+    "plays, duration_ms) SELECT 'month', date_trunc('month', day)::date, media_type, media_id, "
+    "sum(plays), sum(duration_ms) FROM shared.analytics_media_daily WHERE day >= :year_since "
+    "GROUP BY 2, 3, 4",
+    "INSERT INTO shared.analytics_media_periods (period, period_start, media_type, media_id, "
+    "plays, duration_ms) SELECT 'year', date_trunc('year', period_start)::date, media_type, "
+    "media_id, sum(plays), sum(duration_ms) FROM shared.analytics_media_periods "
+    "WHERE period = 'month' AND period_start >= :year_since GROUP BY 2, 3, 4",
     "INSERT INTO shared.analytics_daily_totals (day, media_type, plays, duration_ms) "
     "SELECT day, media_type, sum(plays), sum(duration_ms) FROM shared.analytics_media_daily "
     "WHERE day >= :since GROUP BY 1, 2",
@@ -157,19 +182,15 @@ USER_PERIODS_SQL = [
     f"""INSERT INTO shared.user_statistics ({USER_STATISTICS_COLUMNS})
     SELECT user_id, 'day', local_day, movies, episodes, tracks, ms, movie_ms, episode_ms, track_ms
     FROM rebuild_user_days WHERE local_day >= :day_start""",
-    f"""INSERT INTO shared.user_statistics ({USER_STATISTICS_COLUMNS})
-    SELECT user_id,
-        CASE WHEN GROUPING(week) = 0 THEN 'week' WHEN GROUPING(month) = 0 THEN 'month'
-             ELSE 'year' END,
-        coalesce(week, month, year), sum(movies), sum(episodes), sum(tracks), sum(ms),
-        sum(movie_ms), sum(episode_ms), sum(track_ms)
-    FROM (SELECT *, date_trunc('week', local_day)::date AS week,
-                 date_trunc('month', local_day)::date AS month,
-                 date_trunc('year', local_day)::date AS year FROM rebuild_user_days) d
-    GROUP BY GROUPING SETS ((user_id, week), (user_id, month), (user_id, year))
-    HAVING (GROUPING(week) = 0 AND week >= :week_start)
-        OR (GROUPING(month) = 0 AND month >= :month_start)
-        OR (GROUPING(year) = 0 AND year >= :year_start)""",
+    # One plain grouping per period (faster here than GROUPING SETS over the same rows);
+    # each period's start is itself a period boundary, so whole periods are counted.
+    *(
+        f"""INSERT INTO shared.user_statistics ({USER_STATISTICS_COLUMNS})
+    SELECT user_id, '{period}', date_trunc('{period}', local_day)::date, sum(movies),
+        sum(episodes), sum(tracks), sum(ms), sum(movie_ms), sum(episode_ms), sum(track_ms)
+    FROM rebuild_user_days WHERE local_day >= :{period}_start GROUP BY 1, 3"""
+        for period in ("week", "month", "year")
+    ),
     "DROP TABLE rebuild_user_days",
 ]
 
@@ -246,7 +267,7 @@ async def rebuild(
         # From scratch: empty every table and load it without indexes.
         indexes = await _drop_indexes(session, (FACTS, *ROLLUP_TABLES))
         await session.execute(
-            text(f"TRUNCATE {', '.join(f'shared.{t}' for t in (FACTS, *ROLLUP_TABLES))}")
+            text(f"TRUNCATE {', '.join(f'shared.{t}' for t in (FACTS, *ROLLUP_TABLES, REPORTS))}")
         )
         await session.execute(
             text(f"INSERT INTO shared.analytics_play_facts ({columns}) {FACT_SELECT}")
@@ -289,12 +310,12 @@ async def rebuild(
                 {"period": period, "start": params[f"{period}_start"]},
             )
         await session.execute(text("DELETE FROM shared.user_statistics WHERE period = 'all'"))
+        await session.execute(text(f"DELETE FROM shared.{REPORTS}"))
     done("facts")
     today = rankings_day or ALL_TIME_START
     await session.execute(text(MEDIA_USERS_SQL), {"today": today})
     await _run(session, ALL_TIME_SQL, params)
-    for kind in TOP_KINDS:
-        await session.execute(text(USER_TOPS_SQL.replace("{kind}", kind)))
+    await _run(session, USER_TOPS_SQL, params)
     await session.execute(text("DROP TABLE IF EXISTS analytics_window_users"))
     if rankings_day is not None:
         # What the rankings need of it, so they need no pass over the facts of their own.

