@@ -359,13 +359,16 @@ async def main() -> None:
         await upgrade(engine)
         await engine.dispose()
 
-    database = Database(url, pool_size=2, max_overflow=0)
+    database = Database(url, pool_size=3, max_overflow=0)
     rebuild_seconds = None
     if not (args.reuse and args.skip_rebuild):
         started = time.perf_counter()
         async with database.transaction() as session:
             await service.rebuild(
-                session, None, lambda step: log(f"  rebuild: {step}, {load_average()}")
+                session,
+                None,
+                lambda step: log(f"  rebuild: {step}, {load_average()}"),
+                helpers=database,
             )
         rebuild_seconds = time.perf_counter() - started
         log(f"(a) full rebuild (facts, rollups, rankings): {rebuild_seconds:.1f} s")

@@ -22,7 +22,7 @@ def rebuild(
     """Rebuild rollups and rankings from shared.play_sessions in one transaction."""
     from revenge.analytics import service
     from revenge.cli import run_with_database
-    from revenge.core.db import session_scope
+    from revenge.core.db import get_database, session_scope
 
     try:
         first = date.fromisoformat(since) if since else None
@@ -38,7 +38,7 @@ def rebuild(
 
         async def work() -> None:
             async with session_scope() as session:
-                await service.rebuild(session, first, progress)
+                await service.rebuild(session, first, progress, helpers=get_database())
             progress("rankings")
 
         run_with_database(work)

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from revenge.analytics import parallel_rebuild, repository, rollups
 from revenge.analytics import rebuild as rebuilding
-from revenge.analytics import repository, rollups
 from revenge.analytics.schemas import (
     Bucket,
     ClientUsage,
@@ -42,6 +42,7 @@ from revenge.analytics.schemas import (
     Window,
 )
 from revenge.core.clock import utcnow
+from revenge.core.db import Database
 from revenge.core.deps import Principal
 from revenge.core.errors import NotFound, Unprocessable
 from revenge.core.media import MediaType
@@ -71,39 +72,17 @@ def _next_start(interval: str, start: date) -> date:
     return start.replace(year=start.year + 1)
 
 
-def current_streak(days_desc: list[date], today: date) -> int:
-    """Consecutive local days with a play, ending today (or yesterday: today is not over)."""
-    played = set(days_desc)
-    day = today if today in played else today - timedelta(days=1)
-    streak = 0
-    while day in played:
-        streak += 1
-        day -= timedelta(days=1)
-    return streak
-
-
 # --- a user's own statistics -------------------------------------------------------------
 
 
 async def my_stats(session: AsyncSession, principal: Principal) -> MyStatsRead:
     today = local_today(principal.timezone)
     starts = {p: rollups.period_start(p, today) for p in (*rollups.PERIODS, "all")}
-    found, days = await repository.user_periods(session, principal.id, starts, today)
-    periods = []
-    for period, start in starts.items():
-        row = found.get(period)
-        periods.append(
-            PeriodTotals(
-                period=period,
-                period_start=start,
-                movies_watched=row.movies_watched if row else 0,
-                episodes_watched=row.episodes_watched if row else 0,
-                music_tracks_played=row.music_tracks_played if row else 0,
-                total_watch_time_ms=row.total_watch_time_ms if row else 0,
-            )
-        )
-
-    tops = await repository.user_tops(session, principal.id)
+    found, streak, tops = await repository.user_summary(session, principal.id, starts, today)
+    periods = [
+        PeriodTotals(period=period, period_start=start, **found.get(period, {}))
+        for period, start in starts.items()
+    ]
 
     def named(rows: list) -> list[NamedCount]:
         return [NamedCount(id=i, name=n, plays=p) for i, n, p in rows]
@@ -114,7 +93,7 @@ async def my_stats(session: AsyncSession, principal: Principal) -> MyStatsRead:
         top_genres=named(tops["genre"]),
         top_artists=named(tops["artist"]),
         top_series=named(tops["series"]),
-        current_streak_days=current_streak(days, today),
+        current_streak_days=streak,
     )
 
 
@@ -322,12 +301,11 @@ async def report(session: AsyncSession, period: ReportPeriod, day: date | None) 
     local period; per-type and top-content rows use UTC days.
 
     The per-user part is cached per period and rebuilt when a play of the period or a user
-    changed since (``repository.report_stamp``); totals, top content and titles are read anew."""
+    changed since (``repository.cached_report_users``); totals, top content and titles are read anew."""
     start, end = report_bounds(period, day or utcnow().astimezone(UTC).date())
     # Read before building: a change committed meanwhile makes the stored stamp look old, so
     # at worst the next read builds again; it can never keep a stale document.
-    stamp = await repository.report_stamp(session, start, end)
-    cached = await repository.cached_report_users(session, period.value, start, stamp)
+    stamp, cached = await repository.cached_report_users(session, period.value, start, end)
     if cached is not None:
         users_json, unique = cached
     else:
@@ -458,7 +436,19 @@ async def refresh_rankings(session: AsyncSession, now: datetime | None = None) -
     await rollups.refresh_rankings(session, now or utcnow())
 
 
-async def rebuild(session: AsyncSession, since: date | None, progress=lambda step: None) -> None:
+async def rebuild(
+    session: AsyncSession,
+    since: date | None,
+    progress=lambda step: None,
+    helpers: Database | None = None,
+) -> None:
+    """Re-derive the statistics from the raw sessions (from ``since`` on; all when None).
+    A full rebuild with ``helpers`` (a database to open two more connections on) builds the
+    tables side by side and swaps them in; otherwise it runs in ``session`` alone."""
     now = utcnow()
-    await rebuilding.rebuild(session, since, progress, rankings_day=now.astimezone(UTC).date())
+    today = now.astimezone(UTC).date()
+    if since is None and helpers is not None:
+        await parallel_rebuild.rebuild_full(session, helpers, progress, today)
+    else:
+        await rebuilding.rebuild(session, since, progress, rankings_day=today)
     await rollups.refresh_rankings(session, now, window_users_ready=True)
