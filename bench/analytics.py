@@ -460,6 +460,15 @@ async def main() -> None:
             f"{name:<28}{p50:>9.1f}{p95:>9.1f}{r50:>11.1f}{r95:>10.1f}{r50 / p50:>10.0f}×",
             flush=True,
         )
+    # What any call costs before it asks anything: a transaction around SELECT 1 through the
+    # same session path. No endpoint can be more than (raw time / this) times faster.
+    floor = await timed(
+        args.calls, lambda i: call(lambda session: session.execute(text("SELECT 1")))
+    )
+    print(
+        f"{'round trip (SELECT 1)':<28}{percentile(floor, 0.5):>9.1f}{percentile(floor, 0.95):>9.1f}"
+        "   (the floor of every call above)"
+    )
     print(load_average())
     await database.dispose()
 
