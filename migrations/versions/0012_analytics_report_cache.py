@@ -33,12 +33,16 @@ def upgrade() -> None:
         sa.Column("period_start", sa.Date(), nullable=False),
         sa.Column("stamp", sa.String(length=100), nullable=False),
         sa.Column("users_json", sa.Text(), nullable=False),
-        sa.Column("unique_users_json", sa.Text(), nullable=False),
+        sa.Column("head_json", sa.Text(), nullable=False),
         sa.Column(
             "built_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
         ),
         sa.PrimaryKeyConstraint("period", "period_start", name=op.f("pk_analytics_report_cache")),
         schema="shared",
+    )
+    # Read whole on every download: uncompressed, pglz would take longer than the read.
+    op.execute(
+        "ALTER TABLE shared.analytics_report_cache ALTER COLUMN users_json SET STORAGE EXTERNAL"
     )
     op.create_index(
         "ix_analytics_user_tops_ranked",

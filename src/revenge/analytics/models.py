@@ -262,8 +262,9 @@ class AnalyticsState(Base):
 
 
 class ReportCache(Base):
-    """The costly part of a report (every user's row, the per-type unique users and the top
-    content's figures), valid while ``stamp`` matches; titles are looked up on every read."""
+    """A report as built (``users_json``: every user's row; ``head_json``: the rest, without
+    titles), valid while ``stamp`` matches; titles are looked up on every read.
+    ``users_json`` is stored uncompressed (migration 0012)."""
 
     __tablename__ = "analytics_report_cache"
     __table_args__ = (SCHEMA,)
@@ -272,5 +273,5 @@ class ReportCache(Base):
     period_start: Mapped[date] = mapped_column(Date, primary_key=True)
     stamp: Mapped[str] = mapped_column(String(100))
     users_json: Mapped[str] = mapped_column(Text)
-    unique_users_json: Mapped[str] = mapped_column(Text)
+    head_json: Mapped[str] = mapped_column(Text)
     built_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -110,11 +110,16 @@ def _create_indexes(table: str, indexes: list[tuple[str, str, str]]) -> list[str
                 f"ALTER TABLE shared.{table}{SHADOW} ADD CONSTRAINT {name}{SHADOW} {definition}"
             )
         else:
-            head = f" INDEX {name} ON shared.{table} "
-            assert head in definition, definition
-            statements.append(
-                definition.replace(head, f" INDEX {name}{SHADOW} ON shared.{table}{SHADOW} ", 1)
+            # The table is schema-qualified unless ``shared`` is on the search path.
+            statement, found = re.subn(
+                rf" INDEX {name} ON (shared\.)?{table} ",
+                f" INDEX {name}{SHADOW} ON shared.{table}{SHADOW} ",
+                definition,
+                count=1,
             )
+            if not found:
+                raise RuntimeError(f"unexpected index definition: {definition}")
+            statements.append(statement)
     return statements
 
 

@@ -296,11 +296,11 @@ async def report_users(session: AsyncSession, period: str, start: date) -> tuple
     return row[0], {"movie": int(row[1]), "episode": int(row[2]), "track": int(row[3])}
 
 
-async def cached_report_users(
+async def cached_report(
     session: AsyncSession, period: str, start: date, end: date
-) -> tuple[str, tuple[str, dict[str, int]] | None]:
-    """The current stamp of the report of ``start``..``end``, and its cached per-user part if
-    the cache holds one with that stamp (one round trip).
+) -> tuple[str, tuple[str, str] | None]:
+    """The current stamp of the report of ``start``..``end``, and the cached report (users and
+    head JSON) if the cache holds one with that stamp (one round trip).
 
     The stamp is what the report depends on: the change counters of its UTC days, one day
     wider on each side (a local day starts up to 14 h before or after its UTC day), and a
@@ -313,7 +313,7 @@ async def cached_report_users(
                 "FROM shared.analytics_daily_totals WHERE day BETWEEN :lo AND :hi) || '/' || "
                 "(SELECT count(*) || '/' || coalesce(sum(hashtextextended(id::text || '/' || "
                 "username, 0)), 0) FROM shared.users) AS value) "
-                "SELECT stamp.value, c.users_json, c.unique_users_json FROM stamp "
+                "SELECT stamp.value, c.users_json, c.head_json FROM stamp "
                 "LEFT JOIN shared.analytics_report_cache c ON c.period = :period "
                 "AND c.period_start = :start AND c.stamp = stamp.value"
             ),
@@ -325,19 +325,14 @@ async def cached_report_users(
             },
         )
     ).one()
-    stamp, users_json, unique_json = row
-    return stamp, None if users_json is None else (users_json, json.loads(unique_json))
+    stamp, users_json, head_json = row
+    return stamp, None if users_json is None else (users_json, head_json)
 
 
-async def store_report_users(
-    session: AsyncSession,
-    period: str,
-    start: date,
-    stamp: str,
-    users_json: str,
-    unique: dict[str, int],
+async def store_report(
+    session: AsyncSession, period: str, start: date, stamp: str, users_json: str, head_json: str
 ) -> None:
-    values = {"stamp": stamp, "users_json": users_json, "unique_users_json": json.dumps(unique)}
+    values = {"stamp": stamp, "users_json": users_json, "head_json": head_json}
     statement = insert(ReportCache).values(period=period, period_start=start, **values)
     await session.execute(
         statement.on_conflict_do_update(

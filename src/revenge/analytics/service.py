@@ -289,7 +289,8 @@ class ReportDocument:
         head = self.head.model_dump_json()
         # ``period``, ``start`` and ``end`` come before ``users`` and cannot contain the marker.
         marker = '"users":[]'
-        assert marker in head
+        if marker not in head:
+            raise RuntimeError("the report's JSON no longer has an empty users list to fill")
         return head.replace(marker, f'"users":{self.users_json}', 1)
 
     def to_model(self) -> ReportRead:
@@ -300,18 +301,37 @@ async def report(session: AsyncSession, period: ReportPeriod, day: date | None) 
     """The period containing ``day`` (default today, UTC). Per-user rows use each user's own
     local period; per-type and top-content rows use UTC days.
 
-    The per-user part is cached per period and rebuilt when a play of the period or a user
-    changed since (``repository.cached_report_users``); totals, top content and titles are read anew."""
+    The report is cached per period and built again when a play of the period or a user
+    changed since (``repository.cached_report``); titles are looked up on every read."""
     start, end = report_bounds(period, day or utcnow().astimezone(UTC).date())
     # Read before building: a change committed meanwhile makes the stored stamp look old, so
     # at worst the next read builds again; it can never keep a stale document.
-    stamp, cached = await repository.cached_report_users(session, period.value, start, end)
+    stamp, cached = await repository.cached_report(session, period.value, start, end)
     if cached is not None:
-        users_json, unique = cached
+        users_json, head_json = cached
+        head = ReportRead.model_validate_json(head_json)
     else:
-        users_json, unique = await repository.report_users(session, period.value, start)
-        _REPORT_USERS.validate_json(users_json)  # what PostgreSQL built matches the schema
-        await repository.store_report_users(session, period.value, start, stamp, users_json, unique)
+        users_json, head = await _build_report(session, period, start, end)
+        await repository.store_report(
+            session, period.value, start, stamp, users_json, head.model_dump_json()
+        )
+    items = [(c.media_type, c.media_id) for c in head.top_content]
+    titles = await library.describe_items(session, items)
+    content = [
+        c.model_copy(update={"title": titles.get((c.media_type, c.media_id))})
+        for c in head.top_content
+    ]
+    return ReportDocument(
+        head=head.model_copy(update={"top_content": content}), users_json=users_json
+    )
+
+
+async def _build_report(
+    session: AsyncSession, period: ReportPeriod, start: date, end: date
+) -> tuple[str, ReportRead]:
+    """Every user's row as JSON text, and the rest of the report (no titles)."""
+    users_json, unique = await repository.report_users(session, period.value, start)
+    _REPORT_USERS.validate_json(users_json)  # what PostgreSQL built matches the schema
     by_type = {t: (p, ms) for t, p, ms in await repository.totals_by_type(session, start, end)}
     types = [
         ReportMediaTypeRow(
@@ -328,17 +348,14 @@ async def report(session: AsyncSession, period: ReportPeriod, day: date | None) 
         )
     else:
         top = await repository.top_content(session, start, end, REPORT_TOP_CONTENT)
-    titles = await library.describe_items(session, [(r[0], r[1]) for r in top])
     content = [
-        ReportContentRow(
-            media_type=t, media_id=i, title=titles.get((t, i)), plays=int(p), watch_time_ms=int(ms)
-        )
+        ReportContentRow(media_type=t, media_id=i, title=None, plays=int(p), watch_time_ms=int(ms))
         for t, i, p, ms in top
     ]
     head = ReportRead(
         period=period, start=start, end=end, users=[], media_types=types, top_content=content
     )
-    return ReportDocument(head=head, users_json=users_json)
+    return users_json, head
 
 
 def report_csv(data: ReportRead) -> str:
