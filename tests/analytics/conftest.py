@@ -255,6 +255,19 @@ def expected_user_statistics(plays: list[RawPlay]) -> dict[tuple, dict[str, int]
     return stats
 
 
+async def rankings() -> list[tuple]:
+    """The ranked lists of every window, scope and metric, in order."""
+    async with session_scope() as s:
+        rows = await s.execute(
+            text(
+                "SELECT window_days, scope, metric, rank, media_type, media_id, plays, "
+                "unique_users, duration_ms, previous_plays, score, title "
+                "FROM shared.analytics_rankings ORDER BY 1, 2, 3, 4"
+            )
+        )
+        return [tuple(r) for r in rows]
+
+
 async def snapshot() -> dict[str, list[tuple]]:
     """Every analytics table's rows, sorted (to compare rebuild with incremental)."""
     result = {}

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from revenge.analytics import parallel_rebuild, service
 from revenge.core.db import session_scope
-from tests.analytics.conftest import generate_history, make_catalogue, snapshot
+from tests.analytics.conftest import generate_history, make_catalogue, rankings, snapshot
 
 TIMEZONES = ["UTC", "Europe/Berlin", "America/Los_Angeles", "Pacific/Kiritimati"]
 
@@ -23,17 +23,6 @@ async def _indexes() -> list[tuple[str, str]]:
                 "SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = 'shared' "
                 "AND tablename LIKE ANY (ARRAY['analytics_%', 'play_statistics', "
                 "'user_statistics']) ORDER BY 1, 2"
-            )
-        )
-        return [tuple(r) for r in rows]
-
-
-async def _rankings() -> list[tuple]:
-    async with session_scope() as s:
-        rows = await s.execute(
-            text(
-                "SELECT window_days, scope, metric, rank, media_type, media_id, plays, "
-                "unique_users, previous_plays FROM shared.analytics_rankings ORDER BY 1, 2, 3, 4"
             )
         )
         return [tuple(r) for r in rows]
@@ -60,12 +49,12 @@ async def incremental(committed_db, make_user):
 async def test_parallel_rebuild_equals_incremental(incremental):
     before = await snapshot()
     assert before["analytics_play_facts"] and before["analytics_user_tops"]
-    ranked, indexes = await _rankings(), await _indexes()
+    ranked, indexes = await rankings(), await _indexes()
     steps: list[str] = []
     async with session_scope() as s:
         await service.rebuild(s, None, steps.append, helpers=incremental)
     assert await snapshot() == before
-    assert await _rankings() == ranked
+    assert await rankings() == ranked
     assert await _indexes() == indexes  # every primary key and index, under its own name
     assert await _shadows() == []
     names = ["facts", "who played what", "daily per item", "daily per client and hour"]

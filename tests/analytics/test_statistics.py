@@ -20,6 +20,7 @@ from tests.analytics.conftest import (
     generate_history,
     make_catalogue,
     period_start,
+    rankings,
     raw_plays,
     snapshot,
 )
@@ -322,18 +323,6 @@ async def check_report_json_and_csv(history, client):
     assert sections["media_type"] == 3
     assert sections["top_content"] == len(top)
     assert sections["user"] == len(body["users"])
-
-
-async def rankings() -> list[tuple]:
-    async with session_scope() as s:
-        rows = await s.execute(
-            text(
-                "SELECT window_days, scope, metric, rank, media_type, media_id, plays, "
-                "unique_users, duration_ms, previous_plays, score, title "
-                "FROM shared.analytics_rankings ORDER BY 1, 2, 3, 4"
-            )
-        )
-        return [tuple(r) for r in rows]
 
 
 async def check_rebuild_equals_incremental(history, db):
