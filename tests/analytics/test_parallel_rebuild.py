@@ -52,7 +52,7 @@ async def test_parallel_rebuild_equals_incremental(incremental):
     ranked, indexes = await rankings(), await _indexes()
     steps: list[str] = []
     async with session_scope() as s:
-        await service.rebuild(s, None, steps.append, helpers=incremental)
+        await service.rebuild(s, None, steps.append, helpers=incremental, memory="64MB")
     assert await snapshot() == before
     assert await rankings() == ranked
     assert await _indexes() == indexes  # every primary key and index, under its own name
@@ -74,3 +74,20 @@ async def test_a_failed_helper_leaves_the_statistics_as_they_were(incremental, m
         await service.rebuild(s, None, helpers=incremental)
     assert await snapshot() == before
     assert await _shadows() == []
+
+
+async def test_rebuild_memory_must_be_a_postgresql_size(db):
+    from pydantic import ValidationError
+
+    from revenge.analytics.rebuild import set_rebuild_memory
+    from revenge.core.config import AnalyticsSettings
+
+    assert AnalyticsSettings(rebuild_memory="256MB").rebuild_memory == "256MB"
+    for bad in ("lots", "1 GB", "0MB", "1GB'; DROP TABLE x; --"):
+        with pytest.raises(ValidationError):
+            AnalyticsSettings(rebuild_memory=bad)
+    async with db.transaction() as s:
+        with pytest.raises(ValueError, match="not a memory size"):
+            await set_rebuild_memory(s, "1GB'; --")
+        await set_rebuild_memory(s, "96MB")
+        assert (await s.execute(text("SHOW work_mem"))).scalar_one() == "96MB"

@@ -22,6 +22,7 @@ def rebuild(
     """Rebuild rollups and rankings from shared.play_sessions in one transaction."""
     from revenge.analytics import service
     from revenge.cli import run_with_database
+    from revenge.core.config import get_settings
     from revenge.core.db import get_database, session_scope
 
     try:
@@ -38,7 +39,13 @@ def rebuild(
 
         async def work() -> None:
             async with session_scope() as session:
-                await service.rebuild(session, first, progress, helpers=get_database())
+                await service.rebuild(
+                    session,
+                    first,
+                    progress,
+                    helpers=get_database(),
+                    memory=get_settings().analytics.rebuild_memory,
+                )
             progress("rankings")
 
         run_with_database(work)

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from revenge.analytics.rebuild import (
     ALL_TIME_SQL,
     CLIENTS_AND_HOURS_SQL,
+    DEFAULT_MEMORY,
     FACTS,
     MEDIA_DAILY_SQL,
     MEDIA_USERS_SQL,
@@ -40,6 +41,7 @@ from revenge.analytics.rebuild import (
     USER_PERIODS_SQL,
     USER_STATISTICS_COLUMNS,
     USER_TOPS_SQL,
+    set_rebuild_memory,
 )
 from revenge.analytics.rollups import (
     ALL_TIME_START,
@@ -138,6 +140,7 @@ async def _helper(
     steps: list[tuple[str, list[str]]],
     params: dict[str, Any],
     progress: Callable[[str], None],
+    memory: str,
 ) -> None:
     """Run ``steps`` in one transaction on its own connection that sees ``snapshot``."""
     async with database.engine.connect() as connection:
@@ -145,8 +148,7 @@ async def _helper(
         try:
             await conn.execute(text("BEGIN ISOLATION LEVEL REPEATABLE READ"))
             await conn.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
-            await conn.execute(text("SET LOCAL work_mem = '1GB'"))
-            await conn.execute(text("SET LOCAL maintenance_work_mem = '1GB'"))
+            await set_rebuild_memory(conn, memory)
             clock = time.perf_counter()
             for name, statements in steps:
                 for sql in statements:
@@ -168,10 +170,11 @@ async def _run_helpers(
     helper_2: list[tuple[str, list[str]]],
     params: dict[str, Any],
     progress: Callable[[str], None],
+    memory: str,
 ) -> None:
     async with asyncio.TaskGroup() as helpers:
         for steps in (helper_1, helper_2):
-            helpers.create_task(_helper(database, snapshot, steps, params, progress))
+            helpers.create_task(_helper(database, snapshot, steps, params, progress, memory))
 
 
 async def _drop_shadows(session: AsyncSession) -> None:
@@ -184,6 +187,7 @@ async def rebuild_full(
     database: Database,
     progress: Callable[[str], None],
     rankings_day: date,
+    memory: str = DEFAULT_MEMORY,
 ) -> None:
     """Everything from the raw sessions, as ``rebuild.rebuild(session, None, …)`` does, and
     leaves ``analytics_window_users`` (temporary) for the rankings of ``rankings_day``."""
@@ -263,7 +267,7 @@ async def rebuild_full(
     clock = time.perf_counter()
     # A failing helper cancels the other; nothing of theirs is visible until the swap.
     try:
-        await _run_helpers(database, snapshot, helper_1, helper_2, params, progress)
+        await _run_helpers(database, snapshot, helper_1, helper_2, params, progress, memory)
     except BaseExceptionGroup as failed:
         raise failed.exceptions[0] from None
     helpers_done = time.perf_counter()

@@ -18,12 +18,13 @@ takes an exclusive lock on the analytics tables: their readers wait until the re
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from revenge.analytics.rollups import (
     ALL_TIME_START,
@@ -195,6 +196,19 @@ USER_PERIODS_SQL = [
 ]
 
 
+DEFAULT_MEMORY = "1GB"
+MEMORY = re.compile(r"^[1-9][0-9]*(kB|MB|GB)$")
+
+
+async def set_rebuild_memory(session: AsyncSession | AsyncConnection, memory: str) -> None:
+    """Big sorts and hash aggregates stay in memory; index builds get room (for this
+    transaction only; ``memory`` is a PostgreSQL size such as ``1GB``)."""
+    if not MEMORY.match(memory):
+        raise ValueError(f"not a memory size: {memory!r}")
+    await session.execute(text(f"SET LOCAL work_mem = '{memory}'"))
+    await session.execute(text(f"SET LOCAL maintenance_work_mem = '{memory}'"))
+
+
 async def _drop_indexes(session: AsyncSession, tables: tuple[str, ...]) -> list[str]:
     """Drop the tables' primary keys and indexes; returns the statements that recreate them
     exactly as they were (read from the catalogue)."""
@@ -230,6 +244,7 @@ async def rebuild(
     since: date | None,
     progress: Callable[[str], None] = lambda step: None,
     rankings_day: date | None = None,
+    memory: str = DEFAULT_MEMORY,
 ) -> None:
     """Rebuild the statistics from the raw sessions (those started on/after ``since``; all when
     None). Rollups by day are re-derived from ``since`` on; all-time tables are recomputed from
@@ -249,8 +264,7 @@ async def rebuild(
         **starts,
     }
     # Big sorts and hash aggregates stay in memory; index builds get room.
-    await session.execute(text("SET LOCAL work_mem = '1GB'"))
-    await session.execute(text("SET LOCAL maintenance_work_mem = '1GB'"))
+    await set_rebuild_memory(session, memory)
     for scratch in ("rebuild_media_users", "rebuild_daily", "rebuild_user_days"):
         await session.execute(text(f"DROP TABLE IF EXISTS {scratch}"))
     clock = time.perf_counter()

@@ -458,14 +458,16 @@ async def rebuild(
     since: date | None,
     progress=lambda step: None,
     helpers: Database | None = None,
+    memory: str = rebuilding.DEFAULT_MEMORY,
 ) -> None:
     """Re-derive the statistics from the raw sessions (from ``since`` on; all when None).
     A full rebuild with ``helpers`` (a database to open two more connections on) builds the
-    tables side by side and swaps them in; otherwise it runs in ``session`` alone."""
+    tables side by side and swaps them in; otherwise it runs in ``session`` alone. ``memory``:
+    work_mem and maintenance_work_mem of each connection (``REVENGE_ANALYTICS_REBUILD_MEMORY``)."""
     now = utcnow()
     today = now.astimezone(UTC).date()
     if since is None and helpers is not None:
-        await parallel_rebuild.rebuild_full(session, helpers, progress, today)
+        await parallel_rebuild.rebuild_full(session, helpers, progress, today, memory)
     else:
-        await rebuilding.rebuild(session, since, progress, rankings_day=today)
+        await rebuilding.rebuild(session, since, progress, rankings_day=today, memory=memory)
     await rollups.refresh_rankings(session, now, window_users_ready=True)

@@ -134,6 +134,13 @@ class PlayRuleSettings(BaseSettings):
     resume_window_minutes: int = 30
 
 
+class AnalyticsSettings(BaseSettings):
+    model_config = _group("REVENGE_ANALYTICS_")
+    # work_mem and maintenance_work_mem of each rebuild connection (a full rebuild uses three;
+    # a hash aggregate may take twice work_mem): lower it on a server with little memory.
+    rebuild_memory: str = Field("1GB", pattern=r"^[1-9][0-9]*(kB|MB|GB)$")
+
+
 class ShareSettings(BaseSettings):
     model_config = _group("REVENGE_SHARE_")
     users_may_share: bool = True
@@ -198,6 +205,7 @@ class Settings(BaseSettings):
     scrobble: ScrobbleSettings = Field(default_factory=ScrobbleSettings)
     metadata: MetadataSettings = Field(default_factory=MetadataSettings)
     play_rules: PlayRuleSettings = Field(default_factory=PlayRuleSettings)
+    analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
     share: ShareSettings = Field(default_factory=ShareSettings)
     fingerprint: FingerprintSettings = Field(default_factory=FingerprintSettings)
     requests: RequestSettings = Field(default_factory=RequestSettings)
