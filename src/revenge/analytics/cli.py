@@ -9,8 +9,6 @@ import typer
 
 analytics_app = typer.Typer(help="Play statistics", no_args_is_help=True)
 
-STEPS = 7  # the six steps of rebuild.STEPS, then the rankings
-
 
 @analytics_app.command("rebuild")
 def rebuild(
@@ -21,6 +19,7 @@ def rebuild(
 ) -> None:
     """Rebuild rollups and rankings from shared.play_sessions in one transaction."""
     from revenge.analytics import service
+    from revenge.analytics.rebuild import STEPS
     from revenge.cli import run_with_database
     from revenge.core.config import get_settings
     from revenge.core.db import get_database, session_scope
@@ -31,7 +30,8 @@ def rebuild(
         raise typer.BadParameter("expected YYYY-MM-DD", param_hint="--since") from error
 
     started = datetime.now()
-    with typer.progressbar(length=STEPS, label="rebuilding") as bar:
+    # Each step reports once (a full rebuild's last one is the swap), then the rankings.
+    with typer.progressbar(length=len(STEPS) + 1, label="rebuilding") as bar:
 
         def progress(step: str) -> None:
             bar.label = step

@@ -41,6 +41,8 @@ from revenge.analytics.rebuild import (
     USER_PERIODS_SQL,
     USER_STATISTICS_COLUMNS,
     USER_TOPS_SQL,
+    IndexDefinition,
+    index_definitions,
     set_rebuild_memory,
 )
 from revenge.analytics.rollups import (
@@ -82,31 +84,9 @@ def _from_raw_sessions(sql: str) -> str:
     return sql.replace(f"shared.{FACTS}", f"({FACT_SELECT}) f")
 
 
-async def _index_statements(session: AsyncSession) -> dict[str, list[tuple[str, str, str]]]:
-    """Per table: (kind, name, definition) of its primary key and indexes, from the catalogue."""
-    rows = await session.execute(
-        text(
-            "SELECT c.conrelid::regclass::text, 'constraint', c.conname::text, "
-            "pg_get_constraintdef(c.oid) FROM pg_constraint c "
-            "WHERE c.contype = 'p' AND c.conrelid = ANY(CAST(:tables AS regclass[])) "
-            "UNION ALL "
-            "SELECT i.indrelid::regclass::text, 'index', "
-            "(SELECT relname FROM pg_class WHERE oid = i.indexrelid)::text, "
-            "pg_get_indexdef(i.indexrelid) FROM pg_index i "
-            "WHERE i.indrelid = ANY(CAST(:tables AS regclass[])) AND NOT EXISTS "
-            "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)"
-        ),
-        {"tables": [f"shared.{t}" for t in TABLES]},
-    )
-    found: dict[str, list[tuple[str, str, str]]] = {t: [] for t in TABLES}
-    for table, kind, name, definition in rows:
-        found[table.removeprefix("shared.")].append((kind, name, definition))
-    return found
-
-
-def _create_indexes(table: str, indexes: list[tuple[str, str, str]]) -> list[str]:
+def _create_indexes(table: str, indexes: list[IndexDefinition]) -> list[str]:
     statements = []
-    for kind, name, definition in indexes:
+    for _, kind, name, definition in indexes:
         if kind == "constraint":
             statements.append(
                 f"ALTER TABLE shared.{table}{SHADOW} ADD CONSTRAINT {name}{SHADOW} {definition}"
@@ -125,12 +105,12 @@ def _create_indexes(table: str, indexes: list[tuple[str, str, str]]) -> list[str
     return statements
 
 
-def _rename_indexes(table: str, indexes: list[tuple[str, str, str]]) -> list[str]:
+def _rename_indexes(table: str, indexes: list[IndexDefinition]) -> list[str]:
     return [
         f"ALTER TABLE shared.{table} RENAME CONSTRAINT {name}{SHADOW} TO {name}"
         if kind == "constraint"
         else f"ALTER INDEX shared.{name}{SHADOW} RENAME TO {name}"
-        for kind, name, _ in indexes
+        for _, kind, name, _ in indexes
     ]
 
 
@@ -193,7 +173,9 @@ async def rebuild_full(
     leaves ``analytics_window_users`` (temporary) for the rankings of ``rankings_day``."""
     await session.execute(select(func.pg_advisory_xact_lock(REBUILD_LOCK)))
     await _drop_shadows(session)
-    indexes = await _index_statements(session)
+    indexes: dict[str, list[IndexDefinition]] = {table: [] for table in TABLES}
+    for index in await index_definitions(session, TABLES):
+        indexes[index.table].append(index)
     # The helpers' snapshot: taken after the lock, so every play finished after it is
     # applied to the new tables once this transaction commits.
     snapshot = (await session.execute(text("SELECT pg_export_snapshot()"))).scalar_one()

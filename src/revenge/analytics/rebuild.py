@@ -22,6 +22,7 @@ import re
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -38,7 +39,8 @@ from revenge.analytics.rollups import (
     window_users_sql,
 )
 
-# The progress callback is called once per step, with the step's name and duration.
+# The progress callback is called once per step, with the step's name and duration (the
+# parallel full rebuild reports the same number of steps, "swap" in place of "indexes").
 STEPS = (
     "facts",
     "who played what",
@@ -209,29 +211,52 @@ async def set_rebuild_memory(session: AsyncSession | AsyncConnection, memory: st
     await session.execute(text(f"SET LOCAL maintenance_work_mem = '{memory}'"))
 
 
+class IndexDefinition(NamedTuple):
+    table: str  # in schema ``shared``
+    kind: str  # "constraint" (the primary key) or "index"
+    name: str
+    definition: str  # the key's definition, or the whole CREATE INDEX statement
+
+
+async def index_definitions(
+    session: AsyncSession, tables: tuple[str, ...]
+) -> list[IndexDefinition]:
+    """The tables' primary keys and other indexes, as the catalogue defines them."""
+    rows = await session.execute(
+        text(
+            "SELECT c.conrelid::regclass::text, 'constraint', c.conname::text, "
+            "pg_get_constraintdef(c.oid) FROM pg_constraint c "
+            "WHERE c.contype = 'p' AND c.conrelid = ANY(CAST(:tables AS regclass[])) "
+            "UNION ALL "
+            "SELECT i.indrelid::regclass::text, 'index', "
+            "(SELECT relname FROM pg_class WHERE oid = i.indexrelid)::text, "
+            "pg_get_indexdef(i.indexrelid) FROM pg_index i "
+            "WHERE i.indrelid = ANY(CAST(:tables AS regclass[])) AND NOT EXISTS "
+            "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)"
+        ),
+        {"tables": [f"shared.{t}" for t in tables]},
+    )
+    return [
+        IndexDefinition(table.removeprefix("shared."), kind, name, definition)
+        for table, kind, name, definition in rows
+    ]
+
+
 async def _drop_indexes(session: AsyncSession, tables: tuple[str, ...]) -> list[str]:
     """Drop the tables' primary keys and indexes; returns the statements that recreate them
-    exactly as they were (read from the catalogue)."""
-    names = [f"shared.{t}" for t in tables]
-    rows = (
-        await session.execute(
-            text(
-                "SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', c.conrelid::regclass, "
-                "c.conname), format('ALTER TABLE %s ADD CONSTRAINT %I %s', c.conrelid::regclass, "
-                "c.conname, pg_get_constraintdef(c.oid)) FROM pg_constraint c "
-                "WHERE c.contype = 'p' AND c.conrelid = ANY(CAST(:tables AS regclass[])) "
-                "UNION ALL "
-                "SELECT format('DROP INDEX %s', i.indexrelid::regclass), "
-                "pg_get_indexdef(i.indexrelid) FROM pg_index i "
-                "WHERE i.indrelid = ANY(CAST(:tables AS regclass[])) AND NOT EXISTS "
-                "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)"
-            ),
-            {"tables": names},
-        )
-    ).all()
-    for drop, _ in rows:
+    exactly as they were."""
+    recreate = []
+    for index in await index_definitions(session, tables):
+        if index.kind == "constraint":
+            drop = f"ALTER TABLE shared.{index.table} DROP CONSTRAINT {index.name}"
+            recreate.append(
+                f"ALTER TABLE shared.{index.table} ADD CONSTRAINT {index.name} {index.definition}"
+            )
+        else:
+            drop = f"DROP INDEX shared.{index.name}"
+            recreate.append(index.definition)
         await session.execute(text(drop))
-    return [create for _, create in rows]
+    return recreate
 
 
 async def _run(session: AsyncSession, statements: list[str], params: dict) -> None:
