@@ -87,9 +87,15 @@ class SavepointDatabase(Database):
         session = AsyncSession(
             bind=self.connection, join_transaction_mode="create_savepoint", expire_on_commit=False
         )
+        # Same shape as Database.transaction: begun at the first statement (a savepoint here),
+        # committed (released) at the end; an early commit releases it and a new one begins.
         try:
-            async with session.begin():
-                yield session
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
         finally:
             await session.close()
 

@@ -87,7 +87,15 @@ def serve(
         port=settings.port,
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=30,
-        proxy_headers=True,
+        # X-Forwarded-For decides the client IP the login and share limits count by: it is
+        # believed only from the configured proxies (README "Security"), never by default.
+        proxy_headers=bool(settings.forwarded_allow_ips.strip()),
+        forwarded_allow_ips=settings.forwarded_allow_ips.strip() or None,
+        # core.middleware logs each request with share tokens and ?access= redacted.
+        access_log=False,
+        # uvicorn's loggers go through the root handler and its redacting filter
+        # (core.logging), instead of handlers of their own.
+        log_config=None,
     )
 
 

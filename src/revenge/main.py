@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import structlog
@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool
+from starlette.types import Scope
 
 from revenge import worker  # noqa: F401  (registers every job and event subscriber)
 from revenge.analytics.api import router as analytics_router
@@ -29,8 +30,9 @@ from revenge.core.db import (
 from revenge.core.errors import NotFound, install_error_handlers
 from revenge.core.jobs import job_app
 from revenge.core.logging import configure_logging
-from revenge.core.middleware import RequestContextMiddleware
+from revenge.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from revenge.core.migrate import upgrade
+from revenge.core.openapi import install_openapi
 from revenge.fingerprints.api import router as fingerprints_router
 from revenge.i18n.api import router as i18n_router
 from revenge.library.api import admin_router as library_admin_router
@@ -78,7 +80,12 @@ async def prepare_database(settings: Settings) -> Database:
     """Resolve (or start) the database, migrate it and create the first admin."""
     _ = settings.secret  # generated and stored on the first start, before anything needs it
     _ = settings.vapid_key_file  # likewise the Web Push key (unless configured or switched off)
-    database = Database(resolve_database_url(settings.database_url, settings.data_dir))
+    database = Database(
+        resolve_database_url(settings.database_url, settings.data_dir),
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+    )
     await upgrade(database.engine)
     async with database.transaction() as session:
         generated = await users_service.ensure_first_admin(session, settings)
@@ -143,11 +150,31 @@ def create_app(
     app.state.run_workers = run_workers
     deps.set_authenticator(users_service.authenticate)
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, limit_for=_body_limits(settings))
+    # Added last = outermost: the locale and request id are set before a 413 is written.
     app.add_middleware(RequestContextMiddleware, default_locale=settings.default_locale)
     app.include_router(ops_router)
     app.include_router(api_router())
+    install_openapi(app, api_prefix=API_PREFIX)
     _mount_web_ui(app)
     return app
+
+
+# Multipart framing around an upload's bytes.
+_MULTIPART_SLACK = 64 * 1024
+
+
+def _body_limits(settings: Settings) -> Callable[[Scope], int]:
+    """Request bodies are capped at ``max_body_bytes``; the upload routes keep their own."""
+    uploads = {
+        f"{API_PREFIX}/admin/fingerprint/match": settings.fingerprint.max_upload_bytes
+        + _MULTIPART_SLACK,
+    }
+
+    def limit_for(scope: Scope) -> int:
+        return uploads.get(scope["path"], settings.max_body_bytes)
+
+    return limit_for
 
 
 def _mount_web_ui(app: FastAPI) -> None:
@@ -158,7 +185,8 @@ def _mount_web_ui(app: FastAPI) -> None:
 
     @app.get("/{path:path}", include_in_schema=False)
     async def spa(path: str) -> FileResponse:
-        if path.startswith("api/"):  # an unknown API path is a 404 problem, not the app's page
+        # An unknown API path is a 404 problem, not the app's page; a NUL names no file.
+        if path.startswith("api/") or "\x00" in path:
             raise NotFound()
         candidate = (WEB_DIST / path).resolve()
         if path and candidate.is_file() and WEB_DIST.resolve() in candidate.parents:

@@ -26,6 +26,7 @@ SIGNED = {
 }
 WRITES = {"track.updateNowPlaying", "track.scrobble", "track.love", "track.unlove"}
 READS = {"user.getRecentTracks", "track.getSimilar", "artist.getSimilar"}
+RATE_LIMITED = "Rate Limit Exceeded"
 
 
 def signature(params: dict[str, str], secret: str) -> str:
@@ -115,6 +116,9 @@ class FakeLastfm:
                 params = dict(request.query_params)
             method = params.get("method", "")
             fake.requests.append(method)
+            if fake.failures.arrived() is not None:
+                # Still inside the rate-limit window it announced: refused again.
+                return error(params, 29, RATE_LIMITED)
             mode = fake.failures.mode
             if mode and mode.startswith("error"):
                 if fake.failures.active():
@@ -122,10 +126,14 @@ class FakeLastfm:
                     messages = {
                         11: "Service Offline",
                         16: "Temporarily unavailable",
-                        29: "Rate Limit Exceeded",
+                        29: RATE_LIMITED,
                     }
+                    if code == 29:
+                        # Last.fm names no Retry-After; the window it keeps refusing is
+                        # ``failures.retry_after`` seconds.
+                        fake.failures.told_to_wait(fake.failures.retry_after)
                     return error(params, code, messages.get(code, "error"))
-            elif failure := await fake.failures.apply(request):
+            elif failure := await fake.failures.respond(request):
                 return failure
             if params.get("api_key") != fake.api_key:
                 return error(

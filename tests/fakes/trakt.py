@@ -208,6 +208,9 @@ class FakeTrakt:
             user = user_of(request)
             if user is None:
                 return Response(status_code=401)
+            # First, so every POST is noted (and one inside an announced back-off refused).
+            if failure := await fake.failures.apply(request):
+                return failure
             now = time.monotonic()
             last = fake._last_write.get(user)
             if last is not None and now - last < fake.min_write_interval:
@@ -220,8 +223,6 @@ class FakeTrakt:
                         "X-Ratelimit": '{"name":"AUTHED_API_POST_LIMIT","period":1,"limit":1,"remaining":0}',
                     },
                 )
-            if failure := await fake.failures.apply(request):
-                return failure
             fake._last_write[user] = now
             body = await json_body(request)
             if body is None:

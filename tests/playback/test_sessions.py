@@ -7,7 +7,7 @@ from sqlalchemy import select
 from revenge.core.config import PlayRuleSettings
 from revenge.playback.models import PlayEvent
 from revenge.playback.rules import meets_play_rule
-from tests.factories import make_movie, make_track
+from tests.factories import make_episode, make_movie, make_track
 
 T0 = datetime(2026, 11, 1, 20, 0, tzinfo=UTC)
 
@@ -126,8 +126,13 @@ async def test_bad_events_get_clear_errors(client, make_user):
         headers=headers,
     )
     assert unknown.status_code == 404 and unknown.json()["code"] == "library.item_not_found"
-    orphan = await send(client, headers, movie, "pause", 0)
-    assert orphan.status_code == 409 and orphan.json()["code"] == "playback.no_active_session"
+    episode = await make_episode()
+    sid = (await send(client, headers, movie, "start", 0)).json()["session_id"]
+    wrong_item = await send(
+        client, headers, episode, "stop", 5, session_id=sid, media_type="episode"
+    )
+    assert wrong_item.status_code == 409
+    assert wrong_item.json()["code"] == "playback.session_media_mismatch"
     future = await client.post(
         "/api/v1/playback/events",
         json={

@@ -95,6 +95,11 @@ async def test_retryable_errors_back_off_then_fail_with_reason_and_can_be_retrie
     lastfm.failures.set(None)
     retried = await client.post(f"{API}/queue/{failed['items'][0]['id']}/retry", headers=headers)
     assert retried.status_code == 200 and retried.json()["status"] == "pending"
+    # Error 29 is a rate limit: a retry by hand waits out the back-off too.
+    held = await process_scrobbles(str(user.id), "lastfm")
+    assert (held["sent"], held["stopped_because"]) == (0, "rate_limited")
+    assert lastfm.requests.count("track.scrobble") == 3
+    clock_at(now + timedelta(hours=7))
     assert (await process_scrobbles(str(user.id), "lastfm"))["sent"] == 1
     assert len(lastfm.accepted("flaky")) == 1
     again = await client.post(f"{API}/queue/{failed['items'][0]['id']}/retry", headers=headers)

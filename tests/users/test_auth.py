@@ -29,9 +29,15 @@ async def test_login_refresh_logout_cycle(client, make_user):
     )
     assert again.status_code == 401
     assert again.json()["code"] == "auth.invalid_refresh_token"
+    # Reusing a rotated refresh token ends the whole family, the pair issued from it too.
+    assert (await client.get("/api/v1/users/me", headers=new_headers)).status_code == 401
 
-    assert (await client.post("/api/v1/auth/logout", headers=new_headers)).status_code == 204
-    after = await client.get("/api/v1/users/me", headers=new_headers)
+    second = await client.post(
+        "/api/v1/auth/login", json={"username": "alice", "password": TEST_PASSWORD}
+    )
+    second_headers = {"Authorization": f"Bearer {second.json()['access_token']}"}
+    assert (await client.post("/api/v1/auth/logout", headers=second_headers)).status_code == 204
+    after = await client.get("/api/v1/users/me", headers=second_headers)
     assert after.status_code == 401
     assert after.headers["content-type"] == "application/problem+json"
     assert after.json()["code"] == "auth.invalid_token"

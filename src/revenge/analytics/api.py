@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -29,6 +28,7 @@ from revenge.analytics.schemas import (
 from revenge.core.deps import AdminUser, CurrentUser, DbSession
 from revenge.core.errors import ServiceUnavailable, problem_responses
 from revenge.core.pagination import Page, PageParams, page_params
+from revenge.core.types import SaneDate
 
 router = APIRouter(tags=["analytics"])
 USER_ERRORS = problem_responses(401, 422, 503)
@@ -66,8 +66,8 @@ async def my_history(
     user: CurrentUser,
     session: StatsSession,
     interval: Interval = Interval.day,
-    from_: Annotated[date | None, Query(alias="from")] = None,
-    to: date | None = None,
+    from_: Annotated[SaneDate | None, Query(alias="from")] = None,
+    to: SaneDate | None = None,
     media_type: PlayableType | None = None,
 ) -> MyHistoryRead:
     return await service.my_history(session, user, interval, from_, to, media_type)
@@ -127,7 +127,7 @@ async def reports(
     admin: AdminUser,
     session: StatsSession,
     period: ReportPeriod = ReportPeriod.month,
-    date_: Annotated[date | None, Query(alias="date")] = None,
+    date_: Annotated[SaneDate | None, Query(alias="date")] = None,
     format: Literal["json", "csv"] = "json",
 ) -> Response:
     document = await service.report(session, period, date_)

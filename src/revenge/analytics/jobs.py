@@ -17,6 +17,7 @@ WEEKLY_LOOKBACK = timedelta(days=8)
 
 
 @events.subscribe(events.PLAYBACK_SESSION_FINISHED)
+@events.subscribe(events.PLAYBACK_SESSION_REMOVED)
 @job_app.task(name="analytics.record_play", retry=DEFAULT_RETRY)
 async def record_play(session_id: str, user_id: str, event: str) -> bool:
     async with session_scope() as session:

@@ -255,6 +255,13 @@ async def _apply_user_tops(
     return statements
 
 
+async def _session_exists(session: AsyncSession, session_id: uuid.UUID) -> bool:
+    found = await session.execute(
+        text("SELECT 1 FROM shared.play_sessions WHERE id = :sid"), {"sid": session_id}
+    )
+    return found.first() is not None
+
+
 async def apply_session(session: AsyncSession, session_id: uuid.UUID) -> bool:
     """Bring the statistics in line with one session; True when anything changed.
 
@@ -269,20 +276,24 @@ async def apply_session(session: AsyncSession, session_id: uuid.UUID) -> bool:
     row = (
         await session.execute(text(FACT_SELECT + " AND s.id = :sid"), {"sid": session_id})
     ).first()
-    if row is None:
-        # Open again (resumed) or gone: what it contributed stays until it finishes again.
+    if row is None and await _session_exists(session, session_id):
+        # Open again (resumed): what it contributed stays until it finishes again.
         return False
-    new = dict(row._mapping)
+    # None: the session is gone (merged into another by a late event), so is its share.
+    new = dict(row._mapping) if row is not None else None
     old_row = (
         await session.execute(select(_facts).where(_facts.c.session_id == session_id))
     ).first()
     old = dict(old_row._mapping) if old_row is not None else None
     if old == new:
         return False
+    fact = new or old
+    assert fact is not None  # both None is equal, handled above
     delta = _Delta({})
     if old is not None:
         _contributions(old, delta, -1)
-    _contributions(new, delta, 1)
+    if new is not None:
+        _contributions(new, delta, 1)
     unique, plays_by_item = await _apply_media_user(session, old, new)
     for (kind, media_id), change in unique.items():
         delta.add(
@@ -292,20 +303,28 @@ async def apply_session(session: AsyncSession, session_id: uuid.UUID) -> bool:
             1,
         )
     touched = {
-        (_t(PlayStatistics), (("media_id", new["media_id"]), ("media_type", new["media_type"]))),
-        (_t(UserTotals), (("user_id", new["user_id"]),)),
+        (_t(PlayStatistics), (("media_id", fact["media_id"]), ("media_type", fact["media_type"]))),
+        (_t(UserTotals), (("user_id", fact["user_id"]),)),
     }
-    fact_insert = insert(_facts).values(**new)
-    statements = [
-        fact_insert.on_conflict_do_update(
-            index_elements=["session_id"],
-            set_={c: fact_insert.excluded[c] for c in FACT_COLUMNS if c != "session_id"},
-        )
-    ]
-    statements += await _apply_user_tops(session, new["user_id"], plays_by_item)
+    statements: list[Any]
+    if new is not None:
+        fact_insert = insert(_facts).values(**new)
+        statements = [
+            fact_insert.on_conflict_do_update(
+                index_elements=["session_id"],
+                set_={c: fact_insert.excluded[c] for c in FACT_COLUMNS if c != "session_id"},
+            )
+        ]
+    else:
+        statements = [delete(_facts).where(_facts.c.session_id == session_id)]
+    statements += await _apply_user_tops(session, fact["user_id"], plays_by_item)
     for (table, keys), values in delta.values.items():
         nonzero = {c: v for c, v in values.items() if v}
-        played_at = new["started_at"] if new["counted"] and (table, keys) in touched else None
+        played_at = (
+            new["started_at"]
+            if new is not None and new["counted"] and (table, keys) in touched
+            else None
+        )
         if nonzero or played_at is not None:
             statements.append(_upsert_add(table, dict(keys), nonzero, played_at))
     # Data-modifying CTEs: every upsert in one statement (each touches a different row).
@@ -315,7 +334,7 @@ async def apply_session(session: AsyncSession, session_id: uuid.UUID) -> bool:
     )
     if any(plays < 0 for plays in plays_by_item.values()):
         await session.execute(
-            delete(_t(UserTops)).where(UserTops.user_id == new["user_id"], UserTops.plays <= 0)
+            delete(_t(UserTops)).where(UserTops.user_id == fact["user_id"], UserTops.plays <= 0)
         )
     return True
 

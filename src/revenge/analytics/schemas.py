@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from revenge.core.types import SaneDatetime, Text
 
 PlayableType = Literal["movie", "episode", "track"]
 
@@ -41,7 +43,7 @@ class RankMetric(StrEnum):
 
 
 class PeriodTotals(BaseModel):
-    period: str
+    period: Text
     period_start: date
     movies_watched: int = 0
     episodes_watched: int = 0
@@ -51,12 +53,12 @@ class PeriodTotals(BaseModel):
 
 class NamedCount(BaseModel):
     id: uuid.UUID | None = None
-    name: str
+    name: Text
     plays: int
 
 
 class MyStatsRead(BaseModel):
-    timezone: str
+    timezone: Text
     periods: list[PeriodTotals]
     top_genres: list[NamedCount]
     top_artists: list[NamedCount]
@@ -86,14 +88,14 @@ class Bucket(BaseModel):
 
 
 class ClientUsage(BaseModel):
-    client: str | None
-    device: str | None
+    client: Text | None
+    device: Text | None
     plays: int
     watch_time_ms: int
 
 
 class MediaTypeTotals(BaseModel):
-    media_type: str
+    media_type: Text
     plays: int
     watch_time_ms: int
 
@@ -107,7 +109,7 @@ class OverviewRead(BaseModel):
     by_media_type: list[MediaTypeTotals]
     active_users: int
     total_users: int
-    library: dict[str, int]
+    library: dict[Text, int]
     plays_by_hour: list[Bucket]
     plays_by_weekday: list[Bucket]
     clients: list[ClientUsage]
@@ -115,9 +117,9 @@ class OverviewRead(BaseModel):
 
 class RankedItem(BaseModel):
     rank: int
-    media_type: str
+    media_type: Text
     media_id: uuid.UUID
-    title: str | None
+    title: Text | None
     plays: int
     unique_users: int
     duration_ms: int
@@ -132,40 +134,40 @@ class PopularRead(BaseModel):
     window: Window
     media_type: PlayableType | None
     metric: RankMetric
-    computed_at: datetime | None
+    computed_at: SaneDatetime | None
     items: list[RankedItem]
     trending: list[TrendingItem]
 
 
 class UserUsage(BaseModel):
     user_id: uuid.UUID
-    username: str
+    username: Text
     plays: int
     watch_time_ms: int
     movies_watched: int
     episodes_watched: int
     music_tracks_played: int
-    first_played: datetime | None
-    last_seen: datetime | None
+    first_played: SaneDatetime | None
+    last_seen: SaneDatetime | None
 
 
 class MediaStatsRead(BaseModel):
     media_type: PlayableType
     media_id: uuid.UUID
-    title: str | None
+    title: Text | None
     total_plays: int
     unique_users: int
     total_duration_ms: int
     completion_rate: float | None
-    first_played: datetime | None
-    last_played: datetime | None
+    first_played: SaneDatetime | None
+    last_played: SaneDatetime | None
     window: Window
     plays_over_time: list[HistoryPoint]
 
 
 class ReportUserRow(BaseModel):
     user_id: uuid.UUID
-    username: str
+    username: Text
     plays: int
     watch_time_ms: int
     movies_watched: int
@@ -174,16 +176,16 @@ class ReportUserRow(BaseModel):
 
 
 class ReportMediaTypeRow(BaseModel):
-    media_type: str
+    media_type: Text
     plays: int
     watch_time_ms: int
     unique_users: int
 
 
 class ReportContentRow(BaseModel):
-    media_type: str
+    media_type: Text
     media_id: uuid.UUID
-    title: str | None
+    title: Text | None
     plays: int
     watch_time_ms: int
 

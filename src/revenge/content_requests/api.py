@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
 from revenge.content_requests import service
 from revenge.content_requests.models import RequestMediaType, RequestStatus
@@ -22,6 +22,7 @@ from revenge.content_requests.schemas import (
 from revenge.core.deps import AdminUser, AppSettings, CurrentUser, DbSession, Locale
 from revenge.core.errors import problem_responses
 from revenge.core.pagination import Page, PageParams, page_params
+from revenge.core.types import text_query
 
 router = APIRouter(tags=["requests"], responses=problem_responses(401, 422))
 admin_router = APIRouter(tags=["requests (admin)"], responses=problem_responses(401, 403, 422))
@@ -32,7 +33,7 @@ async def search(
     user: CurrentUser,
     session: DbSession,
     settings: AppSettings,
-    q: Annotated[str, Query(min_length=1, max_length=200)],
+    q: Annotated[str, text_query(min_length=1, max_length=200)],
     media_type: RequestMediaType,
 ) -> SearchResults:
     return SearchResults(items=await service.search(session, media_type, q, settings))
@@ -75,7 +76,7 @@ async def create_request(
     request, created = await service.create(session, user, body, settings)
     if not created:
         response.status_code = status.HTTP_200_OK
-    return await service.read_one(session, request, user.id, locale)
+    return await service.read_one(session, request, user, locale)
 
 
 @router.get(
@@ -132,7 +133,7 @@ async def approve_request(
     body: ApproveBody | None = None,
 ) -> ContentRequestRead:
     request = await service.approve(session, admin, request_id, body.admin_note if body else None)
-    return await service.read_one(session, request, admin.id, locale)
+    return await service.read_one(session, request, admin, locale)
 
 
 @admin_router.post(
@@ -148,7 +149,7 @@ async def deny_request(
     body: DenyBody | None = None,
 ) -> ContentRequestRead:
     request = await service.deny(session, admin, request_id, body.admin_note if body else None)
-    return await service.read_one(session, request, admin.id, locale)
+    return await service.read_one(session, request, admin, locale)
 
 
 @admin_router.get(

@@ -120,7 +120,9 @@ async def find_open(
 async def add_interest(session: AsyncSession, request_id: uuid.UUID, user_id: uuid.UUID) -> bool:
     stmt = (
         insert(ContentRequestInterest)
-        .values(request_id=request_id, user_id=user_id)
+        # The moment of the "me too" itself, not its transaction's start: "the earliest of them
+        # takes the request over" must not depend on which transactions overlapped.
+        .values(request_id=request_id, user_id=user_id, created_at=func.clock_timestamp())
         .on_conflict_do_nothing(index_elements=["request_id", "user_id"])
         .returning(ContentRequestInterest.id)
     )

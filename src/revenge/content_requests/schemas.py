@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from revenge.content_requests.models import RequestMediaType, RequestStatus
+from revenge.core.types import INT32_MAX, SaneDatetime, Text
 
 MusicKind = Literal["album", "artist"]
 
@@ -19,43 +19,45 @@ class ContentRequestCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     media_type: RequestMediaType
-    external_id: str = Field(min_length=1, max_length=64)
+    external_id: Text = Field(min_length=1, max_length=64)
     # Music only: a MusicBrainz release group (album, default) or an artist.
     music_kind: MusicKind = "album"
     # TV only: the seasons wanted (none = the whole series).
     seasons: list[int] | None = Field(None, max_length=200)
-    title: str | None = Field(None, max_length=500)
+    title: Text | None = Field(None, max_length=500)
     year: int | None = Field(None, ge=1800, le=3000)
-    overview: str | None = Field(None, max_length=10_000)
-    poster_path: str | None = Field(None, max_length=500)
+    overview: Text | None = Field(None, max_length=10_000)
+    poster_path: Text | None = Field(None, max_length=500)
 
 
 class LibraryItemRef(BaseModel):
-    media_type: str
+    media_type: Text
     media_id: uuid.UUID
 
 
 class ContentRequestRead(BaseModel):
     id: uuid.UUID
-    user_id: uuid.UUID
+    # user_id (who asked) and processed_by (who decided) are shown to the requester and to
+    # admins only; a "me too" user gets null in both (other users' ids are not theirs to know).
+    user_id: uuid.UUID | None
     media_type: RequestMediaType
-    external_source: str
-    external_id: str
+    external_source: Text
+    external_id: Text
     tvdb_id: int | None
-    title: str
+    title: Text
     year: int | None
-    overview: str | None
-    poster_path: str | None
+    overview: Text | None
+    poster_path: Text | None
     seasons: list[int] | None
     status: RequestStatus
     # A stable code and its text in the caller's language (e.g. the item left the library).
-    status_reason: str | None
-    status_reason_text: str | None
-    admin_note: str | None
-    requested_at: datetime
-    processed_at: datetime | None
+    status_reason: Text | None
+    status_reason_text: Text | None
+    admin_note: Text | None
+    requested_at: SaneDatetime
+    processed_at: SaneDatetime | None
     processed_by: uuid.UUID | None
-    available_at: datetime | None
+    available_at: SaneDatetime | None
     library_item: LibraryItemRef | None
     interested_count: int
     # True when the caller is not the requester but said "me too".
@@ -64,22 +66,22 @@ class ContentRequestRead(BaseModel):
 
 class DenyBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    admin_note: str | None = Field(None, max_length=2000)
+    admin_note: Text | None = Field(None, max_length=2000)
 
 
 class ApproveBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    admin_note: str | None = Field(None, max_length=2000)
+    admin_note: Text | None = Field(None, max_length=2000)
 
 
 class SearchResult(BaseModel):
     media_type: RequestMediaType
-    external_source: str
-    external_id: str
-    title: str
+    external_source: Text
+    external_id: Text
+    title: Text
     year: int | None
-    overview: str | None
-    poster_path: str | None
+    overview: Text | None
+    poster_path: Text | None
     in_library: bool
     library_item: LibraryItemRef | None
     requested: bool
@@ -99,7 +101,7 @@ class QuotaUsage(BaseModel):
     remaining: int | None
     window_days: int
     # When the oldest request in the window stops counting (None if nothing is used up).
-    frees_up_at: datetime | None
+    frees_up_at: SaneDatetime | None
 
 
 class MyQuota(BaseModel):
@@ -112,9 +114,9 @@ class UserRequestSettingsUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    quota_movie: int | None = Field(None, ge=0)
-    quota_tv: int | None = Field(None, ge=0)
-    quota_music: int | None = Field(None, ge=0)
+    quota_movie: int | None = Field(None, ge=0, le=INT32_MAX)
+    quota_tv: int | None = Field(None, ge=0, le=INT32_MAX)
+    quota_music: int | None = Field(None, ge=0, le=INT32_MAX)
     quota_days: int | None = Field(None, ge=1, le=3650)
     auto_approve: bool = False
 

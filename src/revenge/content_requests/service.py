@@ -68,7 +68,7 @@ class BadGateway(AppError):
 
 
 def _read(
-    request: ContentRequest, interested: int, me_too: bool, locale: str
+    request: ContentRequest, interested: int, me_too: bool, locale: str, *, show_people: bool
 ) -> ContentRequestRead:
     library_item = None
     if request.library_media_type and request.library_media_id:
@@ -80,7 +80,7 @@ def _read(
         reason_text = translate(f"content_requests.status_reason.{request.status_reason}", locale)
     return ContentRequestRead(
         id=request.id,
-        user_id=request.user_id,
+        user_id=request.user_id if show_people else None,
         media_type=RequestMediaType(request.media_type),
         external_source=request.external_source,
         external_id=request.external_id,
@@ -96,7 +96,8 @@ def _read(
         admin_note=request.admin_note,
         requested_at=request.requested_at,
         processed_at=request.processed_at,
-        processed_by=request.processed_by,
+        # An auto-approved request is processed by its requester: hidden alike.
+        processed_by=request.processed_by if show_people else None,
         available_at=request.available_at,
         library_item=library_item,
         interested_count=interested,
@@ -107,18 +108,28 @@ def _read(
 async def _read_many(
     session: AsyncSession,
     requests: Sequence[ContentRequest],
-    viewer: uuid.UUID | None,
+    viewer: Principal | None,
     locale: str,
 ) -> list[ContentRequestRead]:
-    counts, mine = await repository.interest_summary(session, [r.id for r in requests], viewer)
+    """Requests as ``viewer`` may see them (None: an admin listing). Other users' ids (the
+    requester, the admin who decided) are only shown to the requester and to admins."""
+    viewer_id = viewer.id if viewer is not None else None
+    sees_everyone = viewer is None or viewer.is_admin
+    counts, mine = await repository.interest_summary(session, [r.id for r in requests], viewer_id)
     return [
-        _read(r, counts.get(r.id, 0), r.id in mine and r.user_id != viewer, locale)
+        _read(
+            r,
+            counts.get(r.id, 0),
+            r.id in mine and r.user_id != viewer_id,
+            locale,
+            show_people=sees_everyone or r.user_id == viewer_id,
+        )
         for r in requests
     ]
 
 
 async def read_one(
-    session: AsyncSession, request: ContentRequest, viewer: uuid.UUID | None, locale: str
+    session: AsyncSession, request: ContentRequest, viewer: Principal, locale: str
 ) -> ContentRequestRead:
     await session.flush()
     await session.refresh(request)
@@ -135,7 +146,7 @@ async def list_mine(
 ) -> tuple[list[ContentRequestRead], int]:
     """The caller's requests and the ones they said "me too" to, newest first."""
     rows, total = await repository.list_for_user(session, user.id, status, limit, offset)
-    return await _read_many(session, rows, user.id, locale), total
+    return await _read_many(session, rows, user, locale), total
 
 
 async def list_all(
@@ -164,7 +175,7 @@ async def get_for(
         request = await repository.get_visible(session, request_id, user.id)
     if request is None:
         raise NotFound("content_request.not_found")
-    return (await _read_many(session, [request], user.id, locale))[0]
+    return (await _read_many(session, [request], user, locale))[0]
 
 
 # --- creating -----------------------------------------------------------------------------------

@@ -191,9 +191,22 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = None
     access_token_ttl_seconds: int = 3600
     refresh_token_ttl_days: int = 30
-    login_max_attempts: int = 10
-    login_window_seconds: int = 300
+    login_max_attempts: int = Field(10, ge=1)
+    login_window_seconds: int = Field(300, ge=1)
     ffprobe_path: str = "ffprobe"
+    # Hardening (README "Security"). JSON and other non-upload bodies larger than this are
+    # refused with 413 before they are read; upload routes keep their own limits.
+    max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    # Addresses (comma separated IPs or CIDRs) of reverse proxies whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed. Empty = none: the client is the peer of the TCP connection.
+    forwarded_allow_ips: str = ""
+    # Database connections of the API process, and how long a request waits for one before it
+    # is answered 503 + Retry-After (instead of queueing until everything times out).
+    db_pool_size: int = Field(10, ge=1)
+    db_pool_max_overflow: int = Field(20, ge=0)
+    db_pool_timeout_seconds: float = Field(3.0, gt=0)
+    # argon2 hashes and checks running at once (each takes ~50 ms of CPU and 64 MiB).
+    password_hash_concurrency: int = Field(2, ge=1)
 
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     fcm: FcmSettings = Field(default_factory=FcmSettings)

@@ -144,17 +144,28 @@ class Database:
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = to_sqlalchemy_url(url)
-        engine_kwargs.setdefault("pool_size", 10)
-        engine_kwargs.setdefault("max_overflow", 20)
-        engine_kwargs.setdefault("pool_pre_ping", True)
+        if "poolclass" not in engine_kwargs:
+            engine_kwargs.setdefault("pool_size", 10)
+            engine_kwargs.setdefault("max_overflow", 20)
+            engine_kwargs.setdefault("pool_pre_ping", True)
         self.engine: AsyncEngine = create_async_engine(self.url, **engine_kwargs)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session in one transaction: committed on success, rolled back on error."""
-        async with self.sessionmaker() as session, session.begin():
-            yield session
+        """A session in one transaction: committed on success, rolled back on error.
+
+        The transaction begins at the first statement. A caller may commit part of its work
+        early (``core.ratelimit.count_attempts`` does, so that a failed attempt stays counted);
+        the rest then runs in a new transaction on the same session, committed here.
+        """
+        async with self.sessionmaker() as session:
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
+            await session.commit()
 
     def autonomous(self) -> AbstractAsyncContextManager[AsyncSession]:
         """A transaction independent of any caller's: it commits even if the caller rolls back

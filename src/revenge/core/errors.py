@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from revenge.core.i18n import has_message, translate
@@ -161,7 +163,13 @@ _HTTP_CODES = {
 }
 
 
+# Seconds a client is asked to wait when every database connection is busy.
+BUSY_RETRY_AFTER_SECONDS = 2
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    log = structlog.get_logger("revenge.errors")
+
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
         return problem_response(request, exc.status, exc.code, exc.params, exc.headers, exc.extra)
@@ -169,13 +177,24 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         locale = getattr(request.state, "locale", None) or "en"
+        raw = list(exc.errors())
+        if any(err.get("type") == "json_invalid" for err in raw):
+            # Not JSON at all: say where it broke, rather than listing fields.
+            err = next(err for err in raw if err.get("type") == "json_invalid")
+            loc = err.get("loc", ())
+            return problem_response(
+                request,
+                400,
+                "request.malformed_body",
+                {"position": loc[-1] if loc else 0, "error": (err.get("ctx") or {}).get("error")},
+            )
         errors = [
             {
                 "loc": [str(part) for part in err.get("loc", ())],
                 "type": err.get("type", "value_error"),
                 "msg": _validation_message(err, locale),
             }
-            for err in exc.errors()
+            for err in raw
         ]
         return problem_response(
             request,
@@ -187,14 +206,39 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # FastAPI could not parse the body (bad encoding, form)
+            return problem_response(request, 400, "request.malformed_body", {"position": 0})
         code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
-        return problem_response(request, exc.status_code, code, headers=dict(exc.headers or {}))
+        headers = {k: v for k, v in (exc.headers or {}).items() if not k.startswith("X-Body")}
+        return problem_response(request, exc.status_code, code, headers=headers)
+
+    @app.exception_handler(sa_exc.TimeoutError)
+    async def _pool_exhausted(request: Request, exc: sa_exc.TimeoutError) -> JSONResponse:
+        # Every connection is in use: a quick 503 lets clients back off instead of piling up.
+        log.warning("request.database_busy")
+        return problem_response(
+            request,
+            503,
+            "service.busy",
+            {"retry_after": BUSY_RETRY_AFTER_SECONDS},
+            headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
+        )
+
+    @app.exception_handler(sa_exc.DataError)
+    async def _unstorable(request: Request, exc: sa_exc.DataError) -> JSONResponse:
+        # Backstop behind the schemas' bounds: a value PostgreSQL cannot hold or compare
+        # (out of range, NUL byte) is the client's input, not a server fault.
+        log.warning("request.unstorable_value", error=type(exc.orig).__name__)
+        return problem_response(request, 422, "request.value_out_of_range")
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:
+        # Date arithmetic past year 1 or 9999 from a client's value.
+        return problem_response(request, 422, "request.value_out_of_range")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        import structlog
-
-        structlog.get_logger("revenge.errors").exception("request.unhandled_error")
+        log.exception("request.unhandled_error")
         return problem_response(request, 500, "internal")
 
 

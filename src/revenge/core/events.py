@@ -20,6 +20,8 @@ LIBRARY_ITEM_REMOVED = "library.item_removed"
 PLAYBACK_SESSION_STARTED = "playback.session_started"
 PLAYBACK_SESSION_UPDATED = "playback.session_updated"
 PLAYBACK_SESSION_FINISHED = "playback.session_finished"
+# A late event merged this session into another (its events now belong to that one).
+PLAYBACK_SESSION_REMOVED = "playback.session_removed"
 
 TaskT = TypeVar("TaskT")
 _subscribers: dict[str, list[Any]] = defaultdict(list)

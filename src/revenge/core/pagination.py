@@ -8,6 +8,8 @@ from typing import Annotated, Generic, TypeVar
 from fastapi import Query
 from pydantic import BaseModel
 
+from revenge.core.types import INT32_MAX
+
 T = TypeVar("T")
 
 
@@ -19,7 +21,8 @@ class PageParams:
 
 def page_params(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    # Capped so that a client's offset always fits PostgreSQL's OFFSET (bigint) with room.
+    offset: Annotated[int, Query(ge=0, le=INT32_MAX)] = 0,
 ) -> PageParams:
     return PageParams(limit=limit, offset=offset)
 

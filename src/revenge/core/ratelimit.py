@@ -1,19 +1,25 @@
 """Rate limits kept in PostgreSQL, shared by every API and worker process.
 
-Fixed-window counters limit what clients may do to us; slots space the calls we make to an
-outside service. Both are written in their own short transaction so that a request which
-fails (and rolls back) still counts — that is exactly the request a limiter must see.
+Attempt counters limit what clients may do to us; slots space the calls we make to an
+outside service.
+
+An attempt is counted *before* the work it guards (e.g. an argon2 check), in one conditional
+statement on the request's own connection, and committed at once. So N parallel guesses can
+never get more than the limit checked, a request that then fails still counts, and no request
+needs a second database connection for its counters.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import weakref
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Float, Integer, String, text
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from revenge.core.clock import utcnow
@@ -31,23 +37,30 @@ class RateLimitBucket(Base):
 
 
 # A window opens at a key's first hit and lasts ``window`` seconds (not aligned to the clock,
-# so a burst straddling a boundary cannot get twice the limit).
-_HIT = text(
+# so a burst straddling a boundary cannot get twice the limit). The WHERE makes the upsert
+# conditional: a key at its limit is not touched and no row comes back. Concurrent attempts on
+# one key queue on its row lock and each re-checks the committed count, so exactly ``limit``
+# of them get a row back.
+_ATTEMPT = text(
     """
-    INSERT INTO shared.rate_limit_buckets (key, window_start, hits, expires_at)
+    INSERT INTO shared.rate_limit_buckets AS b (key, window_start, hits, expires_at)
     VALUES (:key, :now, 1, to_timestamp(:now + :window))
     ON CONFLICT (key) DO UPDATE SET
-        hits = CASE WHEN rate_limit_buckets.window_start + :window > :now
-                    THEN rate_limit_buckets.hits + 1 ELSE 1 END,
-        window_start = CASE WHEN rate_limit_buckets.window_start + :window > :now
-                            THEN rate_limit_buckets.window_start ELSE :now END,
-        expires_at = CASE WHEN rate_limit_buckets.window_start + :window > :now
-                          THEN rate_limit_buckets.expires_at ELSE to_timestamp(:now + :window) END
+        hits = CASE WHEN b.window_start + :window > :now THEN b.hits + 1 ELSE 1 END,
+        window_start = CASE WHEN b.window_start + :window > :now THEN b.window_start ELSE :now END,
+        expires_at = CASE WHEN b.window_start + :window > :now
+                          THEN b.expires_at ELSE to_timestamp(:now + :window) END
+    WHERE b.window_start + :window <= :now OR b.hits < :limit
     RETURNING hits
     """
 )
-_READ = text(
-    "SELECT hits, window_start FROM shared.rate_limit_buckets "
+_WAIT = text(
+    "SELECT greatest(1, window_start + :window - :now) FROM shared.rate_limit_buckets "
+    "WHERE key = :key AND window_start + :window > :now"
+)
+# Gives one attempt back (a login that succeeded was not a guess).
+_FORGIVE = text(
+    "UPDATE shared.rate_limit_buckets SET hits = greatest(hits - 1, 0) "
     "WHERE key = :key AND window_start + :window > :now"
 )
 _RESET = text("DELETE FROM shared.rate_limit_buckets WHERE key = :key")
@@ -57,27 +70,63 @@ def _now() -> int:
     return int(utcnow().timestamp())
 
 
-async def retry_after_if_blocked(key: str, *, limit: int, window_seconds: int) -> int | None:
-    """Seconds until ``key`` may try again, or None if it is under ``limit``."""
-    now = _now()
-    async with get_database().autonomous() as session:
-        row = (
-            await session.execute(_READ, {"key": key, "window": window_seconds, "now": now})
-        ).first()
-    if row is None or row.hits < limit:
-        return None
-    return max(1, row.window_start + window_seconds - now)
+async def count_attempts(
+    session: AsyncSession, limits: Sequence[tuple[str, int]], *, window_seconds: int
+) -> int | None:
+    """Count one attempt under each ``(key, limit)``, in order, and commit.
+
+    Returns None when every key was under its limit (the attempt may go ahead), else the
+    seconds until the first key at its limit frees up. A refused attempt counts under no key
+    (it checked nothing). The commit ends the caller's transaction so far: call this first,
+    before other writes.
+    """
+    async with AsyncExitStack() as held:
+        # Attempts on one key wait here, in memory, not on the key's row lock: a request
+        # queued there would hold a pool connection the whole time, and a few hundred
+        # guesses at one account would take every connection (503 for everyone else).
+        for lock in _key_locks([key for key, _ in limits]):
+            await held.enter_async_context(lock)
+        now = _now()
+        retry_after: int | None = None
+        counted: list[str] = []
+        for key, limit in limits:
+            params = {"key": key, "limit": limit, "window": window_seconds, "now": now}
+            if (await session.execute(_ATTEMPT, params)).first() is None:
+                retry_after = int((await session.execute(_WAIT, params)).scalar_one_or_none() or 1)
+                for earlier in counted:
+                    await session.execute(
+                        _FORGIVE, {"key": earlier, "window": window_seconds, "now": now}
+                    )
+                break
+            counted.append(key)
+        await session.commit()
+    return retry_after
 
 
-async def record_hit(key: str, *, window_seconds: int) -> int:
-    async with get_database().autonomous() as session:
-        result = await session.execute(_HIT, {"key": key, "window": window_seconds, "now": _now()})
-        return int(result.scalar_one())
+_STRIPES = 256
+_stripes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
-async def reset(key: str) -> None:
-    async with get_database().autonomous() as session:
-        await session.execute(_RESET, {"key": key})
+def _key_locks(keys: Sequence[str]) -> list[asyncio.Lock]:
+    """This process's locks for ``keys`` (striped), in one global order so two requests
+    never wait on each other crosswise. PostgreSQL's row locks still order other processes."""
+    loop = asyncio.get_running_loop()
+    stripes = _stripes.get(loop)
+    if stripes is None:
+        stripes = _stripes[loop] = [asyncio.Lock() for _ in range(_STRIPES)]
+    return [stripes[index] for index in sorted({hash(key) % _STRIPES for key in keys})]
+
+
+async def forgive(session: AsyncSession, key: str, *, window_seconds: int) -> None:
+    """Take back one attempt under ``key`` (in the caller's transaction)."""
+    await session.execute(_FORGIVE, {"key": key, "window": window_seconds, "now": _now()})
+
+
+async def reset(session: AsyncSession, key: str) -> None:
+    """Forget every attempt under ``key`` (in the caller's transaction)."""
+    await session.execute(_RESET, {"key": key})
 
 
 # --- calls we make to an outside service (shared by every worker process) ----------------------

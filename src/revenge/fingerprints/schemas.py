@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from revenge.core.types import SaneDatetime, Text
 from revenge.fingerprints.engines import FingerprintType
 
 
@@ -31,33 +31,33 @@ class DuplicateKind(StrEnum):
 
 class FingerprintRead(BaseModel):
     id: uuid.UUID
-    subject_type: str
+    subject_type: Text
     subject_id: uuid.UUID
-    media_type: str
+    media_type: Text
     media_id: uuid.UUID
-    source_kind: str
+    source_kind: Text
     fingerprint_type: FingerprintType
     frame_index: int
     duration_ms: int | None
-    algorithm: str
-    algorithm_version: str
-    source_path: str
+    algorithm: Text
+    algorithm_version: Text
+    source_path: Text
     source_size: int
-    phash: str | None = None  # 16 hex digits
+    phash: Text | None = None  # 16 hex digits
     length: int | None = None  # Chromaprint sub-fingerprints
-    created_at: datetime
+    created_at: SaneDatetime
 
 
 class GenerateOutcome(BaseModel):
-    subject_type: str
+    subject_type: Text
     subject_id: uuid.UUID
     status: Literal["generated", "unchanged", "failed", "no_file"]
-    reason: str | None = None
+    reason: Text | None = None
     fingerprints: list[FingerprintRead] = []
 
 
 class GenerateItemResult(BaseModel):
-    media_type: str
+    media_type: Text
     media_id: uuid.UUID
     outcomes: list[GenerateOutcome]
 
@@ -66,26 +66,27 @@ class RunRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
-    status: str
+    status: Text
     total: int
     done: int
     skipped: int
     failed: int
     progress: float = 0.0
-    recent_errors: list[dict[str, Any]]
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    recent_errors: list[dict[Text, Any]]
+    created_at: SaneDatetime
+    started_at: SaneDatetime | None
+    finished_at: SaneDatetime | None
 
 
 class MatchRequest(BaseModel):
     """A raw fingerprint to look up: Chromaprint integers (``fpcalc -raw``) or a pHash."""
 
     fingerprint_type: FingerprintType
-    fingerprint: list[int] | None = Field(
+    # fpcalc prints unsigned 32-bit values; some clients send them signed.
+    fingerprint: list[Annotated[int, Field(ge=-(2**31), le=2**32 - 1)]] | None = Field(
         None, min_length=8, max_length=20000, description="Chromaprint sub-fingerprints"
     )
-    phash: str | None = Field(None, pattern=r"^[0-9a-fA-F]{16}$", description="64-bit pHash, hex")
+    phash: Text | None = Field(None, pattern=r"^[0-9a-fA-F]{16}$", description="64-bit pHash, hex")
     limit: int = Field(10, ge=1, le=100)
 
 
@@ -95,11 +96,11 @@ class MatchThreshold(BaseModel):
 
 
 class MatchHit(BaseModel):
-    subject_type: str
+    subject_type: Text
     subject_id: uuid.UUID
-    media_type: str
+    media_type: Text
     media_id: uuid.UUID
-    title: str | None
+    title: Text | None
     score: float
     ber: float | None = None
     offset_seconds: float | None = None
@@ -109,20 +110,20 @@ class MatchHit(BaseModel):
 class MatchResult(BaseModel):
     fingerprint_type: FingerprintType
     threshold: MatchThreshold
-    query_phash: str | None = None
+    query_phash: Text | None = None
     query_length: int | None = None
     matches: list[MatchHit]
 
 
 class DuplicateMemberRead(BaseModel):
-    subject_type: str
+    subject_type: Text
     subject_id: uuid.UUID
-    media_type: str
+    media_type: Text
     media_id: uuid.UUID
-    title: str | None
-    path: str | None
+    title: Text | None
+    path: Text | None
     size_bytes: int | None
-    format: str | None
+    format: Text | None
     bitrate: int | None
     width: int | None
     height: int | None
@@ -131,9 +132,9 @@ class DuplicateMemberRead(BaseModel):
 
 
 class DuplicateLinkRead(BaseModel):
-    a_type: str
+    a_type: Text
     a_id: uuid.UUID
-    b_type: str
+    b_type: Text
     b_id: uuid.UUID
     score: float
     measure: float
@@ -161,29 +162,29 @@ class AcoustidLookupStatus(StrEnum):
 
 class AcoustidLookupRead(BaseModel):
     track_id: uuid.UUID
-    track_title: str
+    track_title: Text
     status: AcoustidLookupStatus
     score: float | None
-    acoustid_id: str | None
-    recording_id: str | None = Field(
+    acoustid_id: Text | None
+    recording_id: Text | None = Field(
         description="filled in (matched) or the best candidate (low_score, ambiguous)"
     )
-    recording_title: str | None
-    recording_artist: str | None
-    reason: str | None
+    recording_title: Text | None
+    recording_artist: Text | None
+    reason: Text | None
     status_code: int | None
     attempts: int
-    next_attempt_at: datetime | None = Field(description="pending only: the next try")
-    looked_up_at: datetime | None
-    updated_at: datetime
+    next_attempt_at: SaneDatetime | None = Field(description="pending only: the next try")
+    looked_up_at: SaneDatetime | None
+    updated_at: SaneDatetime
 
 
 class AcoustidSummary(BaseModel):
     enabled: bool = Field(description="an AcoustID API key is configured")
-    api_url: str
+    api_url: Text
     min_score: float
     requests_per_second: float
-    api_key_rejected: str | None = Field(
+    api_key_rejected: Text | None = Field(
         description="why AcoustID refused the configured key; nothing is sent until it changes"
     )
     counts: dict[AcoustidLookupStatus, int]

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, status
 from revenge.core.deps import AdminUser, CurrentUser, DbSession
 from revenge.core.errors import problem_responses
 from revenge.core.pagination import Page, PageParams, page_params
+from revenge.core.types import text_query
 from revenge.library import jobs, service
 from revenge.library.repository import ListFilter
 from revenge.library.schemas import (
@@ -95,7 +96,7 @@ def _add_read_routes(kind: ItemKind, model: Any) -> None:
         session: DbSession,
         page: PageParams = Depends(page_params),
         q: Annotated[
-            str | None, Query(max_length=200, description="case-insensitive title/name search")
+            str | None, text_query(max_length=200, description="case-insensitive title/name search")
         ] = None,
         include_missing: Annotated[
             bool, Query(description="also list items whose file is gone")

@@ -1,28 +1,28 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from revenge.core.media import LibraryKind
+from revenge.core.types import SaneDatetime, Text
 
 
 class LibraryCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
     kind: LibraryKind
-    path: str = Field(min_length=1, max_length=4096)
+    path: Text = Field(min_length=1, max_length=4096)
 
 
 class LibraryRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
-    name: str
+    name: Text
     kind: LibraryKind
-    path: str
-    last_scan_at: datetime | None
-    created_at: datetime
+    path: Text
+    last_scan_at: SaneDatetime | None
+    created_at: SaneDatetime
 
 
 class LibraryScanRead(BaseModel):
@@ -30,16 +30,16 @@ class LibraryScanRead(BaseModel):
 
     id: uuid.UUID
     library_id: uuid.UUID
-    status: str
+    status: Text
     files_total: int
     files_done: int
     items_added: int
     items_updated: int
     items_missing: int
-    error: str | None
-    started_at: datetime | None
-    finished_at: datetime | None
-    created_at: datetime
+    error: Text | None
+    started_at: SaneDatetime | None
+    finished_at: SaneDatetime | None
+    created_at: SaneDatetime
 
 
 class MediaFileRead(BaseModel):
@@ -48,40 +48,40 @@ class MediaFileRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
-    path: str | None = None
+    path: Text | None = None
     size_bytes: int
-    container: str | None
-    mime_type: str | None
+    container: Text | None
+    mime_type: Text | None
     duration_ms: int | None
     bitrate: int | None
     width: int | None
     height: int | None
-    audio_codec: str | None
-    video_codec: str | None
-    missing_at: datetime | None
+    audio_codec: Text | None
+    video_codec: Text | None
+    missing_at: SaneDatetime | None
 
 
 class ImageRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
-    kind: str
+    kind: Text
     width: int | None
     height: int | None
-    path: str | None = None
+    path: Text | None = None
 
 
 class MovieRead(BaseModel):
     id: uuid.UUID
     library_id: uuid.UUID
-    title: str
+    title: Text
     year: int | None
-    overview: str | None
-    genres: list[str]
+    overview: Text | None
+    genres: list[Text]
     tmdb_id: int | None
-    imdb_id: str | None
+    imdb_id: Text | None
     duration_ms: int | None
-    missing_at: datetime | None
+    missing_at: SaneDatetime | None
     file: MediaFileRead | None
     images: list[ImageRead] = []
 
@@ -89,21 +89,21 @@ class MovieRead(BaseModel):
 class SeasonSummary(BaseModel):
     id: uuid.UUID
     season_number: int
-    title: str | None
+    title: Text | None
     episode_count: int
 
 
 class SeriesRead(BaseModel):
     id: uuid.UUID
     library_id: uuid.UUID
-    title: str
+    title: Text
     year: int | None
-    overview: str | None
-    genres: list[str]
+    overview: Text | None
+    genres: list[Text]
     tmdb_id: int | None
     tvdb_id: int | None
-    imdb_id: str | None
-    missing_at: datetime | None
+    imdb_id: Text | None
+    missing_at: SaneDatetime | None
     episode_count: int
     seasons: list[SeasonSummary] = []
     images: list[ImageRead] = []
@@ -112,16 +112,16 @@ class SeriesRead(BaseModel):
 class EpisodeRead(BaseModel):
     id: uuid.UUID
     series_id: uuid.UUID
-    series_title: str
+    series_title: Text
     season_id: uuid.UUID
     season_number: int
     episode_number: int
-    title: str | None
+    title: Text | None
     tmdb_id: int | None
     tvdb_id: int | None
-    imdb_id: str | None
+    imdb_id: Text | None
     duration_ms: int | None
-    missing_at: datetime | None
+    missing_at: SaneDatetime | None
     file: MediaFileRead | None
     images: list[ImageRead] = []
 
@@ -129,8 +129,8 @@ class EpisodeRead(BaseModel):
 class ArtistRead(BaseModel):
     id: uuid.UUID
     library_id: uuid.UUID
-    name: str
-    musicbrainz_artist_id: str | None
+    name: Text
+    musicbrainz_artist_id: Text | None
     album_count: int
     images: list[ImageRead] = []
 
@@ -138,12 +138,12 @@ class ArtistRead(BaseModel):
 class AlbumRead(BaseModel):
     id: uuid.UUID
     artist_id: uuid.UUID
-    artist_name: str
-    title: str
+    artist_name: Text
+    title: Text
     year: int | None
-    genres: list[str]
-    musicbrainz_release_id: str | None
-    musicbrainz_release_group_id: str | None
+    genres: list[Text]
+    musicbrainz_release_id: Text | None
+    musicbrainz_release_group_id: Text | None
     track_count: int
     images: list[ImageRead] = []
 
@@ -151,14 +151,14 @@ class AlbumRead(BaseModel):
 class TrackRead(BaseModel):
     id: uuid.UUID
     album_id: uuid.UUID
-    album_title: str
+    album_title: Text
     artist_id: uuid.UUID
-    artist_name: str
-    title: str
+    artist_name: Text
+    title: Text
     track_number: int | None
     disc_number: int | None
     duration_ms: int | None
-    musicbrainz_recording_id: str | None
-    missing_at: datetime | None
+    musicbrainz_recording_id: Text | None
+    missing_at: SaneDatetime | None
     file: MediaFileRead | None
     images: list[ImageRead] = []

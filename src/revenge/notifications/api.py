@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from revenge.core import deps
@@ -13,6 +13,7 @@ from revenge.core.db import get_database
 from revenge.core.deps import AppSettings, CurrentUser, DbSession
 from revenge.core.errors import Unauthorized, problem_responses
 from revenge.core.pagination import PageParams, page_params
+from revenge.core.types import text_query
 from revenge.notifications import service, stream
 from revenge.notifications.schemas import (
     ChannelCreate,
@@ -140,7 +141,9 @@ async def register_push_token(
     responses=problem_responses(401, 404, 422),
 )
 async def unregister_push_token(
-    session: DbSession, user: CurrentUser, token: Annotated[str, Query(min_length=8)]
+    session: DbSession,
+    user: CurrentUser,
+    token: Annotated[str, text_query(min_length=8, max_length=4096)],
 ) -> Response:
     await service.unregister_push_token(session, user, PushTokenDelete(token=token).token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

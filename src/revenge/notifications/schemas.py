@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from revenge.core.types import SaneDatetime, Text
 from revenge.notifications.types import NotificationType
 
 
@@ -13,12 +13,12 @@ class NotificationRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
-    type: str
-    title: str
-    message: str
-    data: dict[str, Any]
-    read_at: datetime | None
-    created_at: datetime
+    type: Text
+    title: Text
+    message: Text
+    data: dict[Text, Any]
+    read_at: SaneDatetime | None
+    created_at: SaneDatetime
 
 
 class NotificationPage(BaseModel):
@@ -58,66 +58,66 @@ class PushTokenCreate(BaseModel):
 
     kind: Literal["fcm", "webpush"] = "fcm"
     platform: Literal["android", "ios", "web"] = "android"
-    token: str = Field(min_length=8, max_length=4096)
-    keys: dict[str, str] | None = None
+    token: Text = Field(min_length=8, max_length=4096)
+    keys: dict[Text, Text] | None = None
 
 
 class WebPushKeyRead(BaseModel):
     """The VAPID public key, base64url (no padding) of the uncompressed P-256 point."""
 
-    public_key: str
+    public_key: Text
 
 
 class PushTokenDelete(BaseModel):
-    token: str = Field(min_length=8, max_length=4096)
+    token: Text = Field(min_length=8, max_length=4096)
 
 
 class PushDeviceRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
-    kind: str
-    platform: str
-    last_seen_at: datetime
-    disabled_at: datetime | None
+    kind: Text
+    platform: Text
+    last_seen_at: SaneDatetime
+    disabled_at: SaneDatetime | None
 
 
 class ChannelCreate(BaseModel):
     channel_type: Literal["email", "webhook"]
-    name: str = Field(min_length=1, max_length=100)
+    name: Text = Field(min_length=1, max_length=100)
     enabled: bool = True
     address: EmailStr | None = None  # email
-    url: str | None = Field(None, max_length=2000)  # webhook
-    payload_template: str | None = Field(None, max_length=20_000)  # webhook
+    url: Text | None = Field(None, max_length=2000)  # webhook
+    payload_template: Text | None = Field(None, max_length=20_000)  # webhook
 
 
 class ChannelUpdate(BaseModel):
-    name: str | None = Field(None, min_length=1, max_length=100)
+    name: Text | None = Field(None, min_length=1, max_length=100)
     enabled: bool | None = None
     address: EmailStr | None = None
-    url: str | None = Field(None, max_length=2000)
-    payload_template: str | None = Field(None, max_length=20_000)
+    url: Text | None = Field(None, max_length=2000)
+    payload_template: Text | None = Field(None, max_length=20_000)
     rotate_secret: bool = False
 
 
 class ChannelRead(BaseModel):
     id: uuid.UUID
-    channel_type: str
-    name: str
+    channel_type: Text
+    name: Text
     enabled: bool
-    address: str | None = None
-    url: str | None = None
-    payload_template: str | None = None
+    address: Text | None = None
+    url: Text | None = None
+    payload_template: Text | None = None
     consecutive_failures: int
-    disabled_reason: str | None
-    last_success_at: datetime | None
-    last_failure_at: datetime | None
-    created_at: datetime
+    disabled_reason: Text | None
+    last_success_at: SaneDatetime | None
+    last_failure_at: SaneDatetime | None
+    created_at: SaneDatetime
     # Shown once: when a webhook is created or its secret rotated.
-    secret: str | None = None
+    secret: Text | None = None
 
 
 class ChannelTestResult(BaseModel):
     notification_id: uuid.UUID
     delivery_id: uuid.UUID
-    status: str
+    status: Text

@@ -28,7 +28,11 @@ from revenge.notifications.channels.base import Recipient
 from revenge.notifications.channels.push import vapid_public_key
 from revenge.notifications.channels.registry import build_channel
 from revenge.notifications.channels.ssrf import UnsafeTarget, check_url
-from revenge.notifications.channels.webhook import new_secret, seal_secret, validate_template
+from revenge.notifications.channels.webhook import (
+    new_secret,
+    seal_secret,
+    validate_template_async,
+)
 from revenge.notifications.models import (
     Notification,
     NotificationChannel,
@@ -495,7 +499,7 @@ async def _check_webhook(settings: Settings, url: str, template: str | None) -> 
         raise Unprocessable("notifications.webhook_url_refused", reason=str(exc)) from exc
     if template:
         try:
-            validate_template(template)
+            await validate_template_async(template)
         except TemplateError as exc:
             raise Unprocessable("notifications.invalid_template", reason=str(exc)) from exc
 

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from datetime import timedelta
-
 from revenge.core.config import get_settings
 from revenge.core.db import session_scope
 from revenge.core.jobs import DEFAULT_RETRY, job_app
 from revenge.playback import service
 
-STALE_AFTER = timedelta(hours=6)
+STALE_AFTER = service.IDLE_LIMIT
 
 
 @job_app.periodic(cron="*/15 * * * *")

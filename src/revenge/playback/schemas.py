@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from revenge.core.types import SaneAwareDatetime, SaneDatetime, Text
 
 
 class PlaybackEventType(StrEnum):
@@ -22,32 +23,32 @@ class PlaybackEventCreate(BaseModel):
     media_id: uuid.UUID
     event: PlaybackEventType
     position_ms: int = Field(ge=0, le=7 * 24 * 3600 * 1000)
-    occurred_at: AwareDatetime | None = None
-    client: str | None = Field(None, max_length=100)
-    device: str | None = Field(None, max_length=100)
+    occurred_at: SaneAwareDatetime | None = None
+    client: Text | None = Field(None, max_length=100)
+    device: Text | None = Field(None, max_length=100)
 
 
 class PlaySessionRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     session_id: uuid.UUID = Field(validation_alias="id")
-    media_type: str
+    media_type: Text
     media_id: uuid.UUID
-    state: str
+    state: Text
     position_ms: int
     played_ms: int
-    started_at: datetime
-    ended_at: datetime | None
+    started_at: SaneDatetime
+    ended_at: SaneDatetime | None
     counted: bool
 
 
 class HistoryEntry(BaseModel):
     session_id: uuid.UUID
-    media_type: str
+    media_type: Text
     media_id: uuid.UUID
-    title: str | None
-    started_at: datetime
-    ended_at: datetime
+    title: Text | None
+    started_at: SaneDatetime
+    ended_at: SaneDatetime
     played_ms: int
-    client: str | None
-    device: str | None
+    client: Text | None
+    device: Text | None

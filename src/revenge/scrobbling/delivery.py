@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from revenge.core import clock, crypto
 from revenge.core.config import Settings
 from revenge.core.db import session_scope
-from revenge.core.http import ProviderError, RetryableError, backoff_seconds
+from revenge.core.http import ProviderError, backoff_seconds
 from revenge.library.snapshots import ItemSnapshot
 from revenge.scrobbling import repository as repo
 from revenge.scrobbling.models import ScrobbleConnection, ScrobbleQueueItem
@@ -32,6 +32,7 @@ from revenge.scrobbling.providers.base import (
     Outcome,
     ReconnectRequired,
     ScrobbleProvider,
+    retry_rest,
 )
 from revenge.scrobbling.providers.registry import get_provider
 from revenge.scrobbling.service import credentials_of, mark_needs_reconnect, refresh_credentials
@@ -99,19 +100,28 @@ async def _send(
 
 async def _apply(
     session: AsyncSession,
+    connection: ScrobbleConnection,
     batch: list[ScrobbleQueueItem],
     outcomes: list[Outcome],
     settings: Settings,
     report: DeliveryReport,
 ) -> Outcome | None:
-    """Record each item's outcome; returns the retry outcome if the provider wants us to wait."""
+    """Record each item's outcome; returns the retry outcome if the provider wants us to wait.
+
+    A rate limit (or ``Retry-After``) holds the whole connection, whichever item it came
+    on: a now playing/start/pause is dropped as ever, but its wait is kept in
+    ``rate_limited_until`` and every pending item is held until then.
+    """
     now = clock.utcnow()
     policy = settings.scrobble
     grouped: dict[tuple[str, str | None, int | None], list[uuid.UUID]] = {}
-    retry: list[uuid.UUID] = []
+    retry: list[ScrobbleQueueItem] = []
     retry_outcome: Outcome | None = None
+    back_off: Outcome | None = None
     for item, outcome in zip(batch, outcomes, strict=True):
         if outcome.status == "retry":
+            if back_off is None and outcome.asks_to_wait:
+                back_off = outcome
             if item.action in EPHEMERAL_ACTIONS:
                 # Sending "now playing" late would be wrong: give it up.
                 grouped.setdefault(
@@ -119,7 +129,7 @@ async def _apply(
                 ).append(item.id)
                 report.skipped += 1
                 continue
-            retry.append(item.id)
+            retry.append(item)
             retry_outcome = retry_outcome or outcome
             continue
         grouped.setdefault((outcome.status, outcome.reason, outcome.status_code), []).append(
@@ -133,28 +143,38 @@ async def _apply(
             report.failed += 1
     for (status, reason, code), ids in grouped.items():
         await repo.mark(session, ids, status=status, now=now, reason=reason, status_code=code)
-    if retry and retry_outcome is not None:
-        attempts = max(item.retry_count for item in batch if item.id in set(retry))
-        delay = backoff_seconds(
-            attempts,
-            base=policy.backoff_base_seconds,
-            cap=policy.backoff_cap_seconds,
-            retry_after=retry_outcome.retry_after,
-        )
-        until = now + timedelta(seconds=delay)
+    waiting = retry_outcome or back_off
+    if waiting is None:
+        return None
+    asked = back_off.retry_after if back_off is not None else waiting.retry_after
+    delay = backoff_seconds(
+        max((item.retry_count for item in retry), default=0),
+        base=policy.backoff_base_seconds,
+        cap=policy.backoff_cap_seconds,
+        retry_after=asked,
+    )
+    until = now + timedelta(seconds=delay)
+    if retry:
         await repo.postpone(
             session,
-            retry,
+            [item.id for item in retry],
             next_attempt_at=until,
             max_attempts=policy.max_attempts,
-            reason=retry_outcome.reason,
-            status_code=retry_outcome.status_code,
+            reason=waiting.reason,
+            status_code=waiting.status_code,
         )
-        first = batch[0]
-        await repo.hold_queue(session, first.user_id, first.provider, until)
         report.postponed += len(retry)
-        report.reasons.append(retry_outcome.reason or "")
-    return retry_outcome
+    if back_off is not None:
+        # As long as the provider said; without a figure, our own backoff.
+        resume = now + timedelta(seconds=asked if asked is not None else delay)
+        if connection.rate_limited_until is None or connection.rate_limited_until < resume:
+            connection.rate_limited_until = resume
+        if not retry:
+            until = resume  # nothing was retried: the queue waits exactly as asked
+    # Later plays must not overtake the ones waiting, and the sweep stays quiet meanwhile.
+    await repo.hold_queue(session, connection.user_id, connection.provider, until)
+    report.reasons.append(waiting.reason or "")
+    return waiting
 
 
 async def deliver_pending_scrobbles(
@@ -206,14 +226,10 @@ async def deliver_pending_scrobbles(
                     if not live:
                         continue
                     await _space_writes(provider, key)
+                    outbound = [_outbound(i) for i in live]
                     try:
                         result = await _send(
-                            session,
-                            connection,
-                            provider,
-                            settings,
-                            http,
-                            [_outbound(i) for i in live],
+                            session, connection, provider, settings, http, outbound
                         )
                     except ReconnectRequired as exc:
                         await mark_needs_reconnect(session, connection, exc.reason)
@@ -227,27 +243,14 @@ async def deliver_pending_scrobbles(
                         return report
                     except ProviderError as exc:
                         # Token refresh could not reach the provider: everything waits.
-                        retry = RetryableError(exc.reason, status_code=exc.status_code)
-                        result = DeliveryResult(
-                            [
-                                Outcome(
-                                    "retry",
-                                    retry.reason,
-                                    retry.status_code,
-                                    getattr(exc, "retry_after", None),
-                                )
-                                for _ in live
-                            ]
-                        )
+                        result = DeliveryResult(retry_rest(outbound, 0, exc))
                     finally:
                         _last_write[key] = time.monotonic()
-                    waiting = await _apply(session, live, result.outcomes, settings, report)
+                    waiting = await _apply(
+                        session, connection, live, result.outcomes, settings, report
+                    )
                     connection.last_error = waiting.reason if waiting else None
                     if waiting is not None:
-                        if waiting.retry_after:
-                            connection.rate_limited_until = clock.utcnow() + timedelta(
-                                seconds=waiting.retry_after
-                            )
                         # Later plays must not overtake the ones now waiting: stop here.
                         report.stopped_because = "retry_later"
                         return report

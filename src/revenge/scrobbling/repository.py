@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -197,7 +197,8 @@ async def postpone(
 async def due_pairs(
     session: AsyncSession, now: datetime, limit: int = 5000
 ) -> list[tuple[uuid.UUID, str]]:
-    """(user, provider) pairs with pending, due items and a usable connection."""
+    """(user, provider) pairs with pending, due items and a usable connection that is not
+    waiting out a provider's rate limit."""
     rows = await session.execute(
         select(ScrobbleQueueItem.user_id, ScrobbleQueueItem.provider)
         .join(
@@ -212,6 +213,10 @@ async def due_pairs(
             ScrobbleQueueItem.next_attempt_at <= now,
             ScrobbleConnection.enabled.is_(True),
             ScrobbleConnection.status == "connected",
+            or_(
+                ScrobbleConnection.rate_limited_until.is_(None),
+                ScrobbleConnection.rate_limited_until <= now,
+            ),
         )
         .distinct()
         .limit(limit)

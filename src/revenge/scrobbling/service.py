@@ -6,6 +6,7 @@ Services never commit; the request or job that calls them owns the transaction.
 
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -46,6 +47,7 @@ from revenge.scrobbling.providers.base import (
     AuthExpired,
     ConnectStart,
     Credentials,
+    MalformedToken,
     PlayFacts,
     PlayTransition,
     ProviderName,
@@ -135,6 +137,8 @@ def redirect_uri(settings: Settings, provider: ProviderName | str) -> str:
 def provider_failure(provider: ScrobbleProvider, exc: ProviderError) -> AppError:
     if isinstance(exc, Unsupported):
         return Unprocessable("scrobbling.unsupported", provider=provider.label)
+    if isinstance(exc, MalformedToken):
+        return Unprocessable("scrobbling.invalid_token", provider=provider.label)
     if isinstance(exc, RetryableError | AuthExpired):
         return ServiceUnavailable("scrobbling.provider_down", provider=provider.label)
     return Unprocessable("scrobbling.provider_refused", provider=provider.label, reason=exc.reason)
@@ -210,6 +214,20 @@ async def connection_status(
     return _read(provider, connection, await repo.queue_counts(session, user_id), locale)
 
 
+def refuse_while_backing_off(connection: ScrobbleConnection, provider: ScrobbleProvider) -> None:
+    """The provider asked us to wait (429, rate-limit error): nothing goes to it before then."""
+    until = connection.rate_limited_until
+    now = clock.utcnow()
+    if until is not None and until > now:
+        seconds = max(1, math.ceil((until - now).total_seconds()))
+        raise ServiceUnavailable(
+            "scrobbling.rate_limited",
+            provider=provider.label,
+            retry_after=seconds,
+            headers={"Retry-After": str(seconds)},
+        )
+
+
 async def _require_connection(
     session: AsyncSession, user_id: uuid.UUID, provider: ScrobbleProvider, *, lock: bool = False
 ) -> ScrobbleConnection:
@@ -235,7 +253,8 @@ async def save_connection(
     connection.status = "connected"
     connection.status_reason = None
     connection.last_error = None
-    connection.rate_limited_until = None
+    # rate_limited_until stays: a provider's back-off outlives a reconnect (same app, and
+    # usually the same account), and the drain scheduled right after must honour it.
     await session.flush()
     return connection
 
@@ -435,9 +454,13 @@ async def request_sync(
 
 # --- queueing plays ---------------------------------------------------------------------------
 def idempotency_key(
-    media_type: str, media_id: uuid.UUID, play_start_ms: int, action: str, event_ms: int | None
+    media_type: str, media_id: uuid.UUID, play: object, action: str, event_ms: int | None
 ) -> str:
-    key = f"{media_type}:{media_id}:{play_start_ms}:{action}"
+    """One queue item per play and action (and event, for those sent per event).
+
+    ``play`` names the play: its session id, which stays when late events (an offline
+    client's sync) move the play's start, so a play is never scrobbled twice."""
+    key = f"{media_type}:{media_id}:{play}:{action}"
     return key if event_ms is None else f"{key}:{event_ms}"
 
 
@@ -503,7 +526,7 @@ async def queue_play(
                 "idempotency_key": idempotency_key(
                     play.media_type,
                     play.media_id,
-                    int(play.started_at.timestamp() * 1000),
+                    play.id,
                     planned.action,
                     None if planned.once_per_play else int(planned.timestamp.timestamp() * 1000),
                 ),
@@ -602,6 +625,7 @@ async def recommendations(
     else:
         last = await repo.last_sent(session, user_id, provider.name.value)
         seed = ItemSnapshot.from_json(last.payload) if last is not None else None
+    refuse_while_backing_off(connection, provider)
     try:
         async with provider.client() as http:
             credentials = await _with_fresh_credentials(
@@ -634,6 +658,7 @@ async def love_track(
     track = await scrobble_snapshot(session, MediaType.track, track_id)
     if track is None:
         raise NotFound("library.item_not_found")
+    refuse_while_backing_off(connection, provider)
     try:
         async with provider.client() as http:
             await provider.love(http, credentials_of(connection, settings), track, loved)

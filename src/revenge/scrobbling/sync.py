@@ -90,6 +90,14 @@ async def sync_provider(
                         connection.status_reason,
                     )
                     return "failed"
+                now = clock.utcnow()
+                if connection.rate_limited_until and connection.rate_limited_until > now:
+                    # The provider asked us to wait (a 429 on the queue): the job retries
+                    # once the back-off is over, resuming from the cursor.
+                    raise RetryableError(
+                        f"{provider.label} asked us to wait",
+                        retry_after=(connection.rate_limited_until - now).total_seconds(),
+                    )
                 connection.sync_status = "running"
                 since = connection.last_sync_at
                 try:

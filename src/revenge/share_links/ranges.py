@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from email.utils import formatdate
 
@@ -13,6 +14,10 @@ from starlette.types import Receive, Scope, Send
 
 # Large reads: one thread hop per MiB keeps the per-chunk overhead small next to the copy.
 CHUNK_SIZE = 1024 * 1024
+
+# A byte position: ASCII digits only, at most 19 (as many as a signed 64-bit offset has).
+_POSITION = re.compile(r"[0-9]{1,19}", re.ASCII)
+_OWS = " \t"  # RFC 9110 optional whitespace
 
 
 class UnsatisfiableRange(Exception):
@@ -34,17 +39,21 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
 
     Other units and multi-range requests get the whole file (RFC 9110 allows a server to ignore
     Range); a malformed or unsatisfiable bytes range raises :class:`UnsatisfiableRange`.
+    Positions are ASCII digits only (``int`` and ``str.isdigit`` also take "²" or "١٢٣") and at
+    most 19 of them (a signed 64-bit offset; ``int`` refuses more than 4300 digits anyway).
     """
     if not header:
         return None
     unit, _, spec = header.partition("=")
-    if unit.strip().lower() != "bytes":
+    if unit.strip(_OWS).lower() != "bytes":
         return None
     if "," in spec:
         return None
-    first, dash, last = spec.strip().partition("-")
-    first, last = first.strip(), last.strip()
-    if not dash or (first and not first.isdigit()) or (last and not last.isdigit()):
+    first, dash, last = spec.strip(_OWS).partition("-")
+    first, last = first.strip(_OWS), last.strip(_OWS)
+    if not dash or (first and not _POSITION.fullmatch(first)):
+        raise UnsatisfiableRange
+    if last and not _POSITION.fullmatch(last):
         raise UnsatisfiableRange
     if not first:  # suffix: the last N bytes
         if not last or int(last) == 0 or size == 0:

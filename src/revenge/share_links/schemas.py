@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
+
+from revenge.core.types import SaneAwareDatetime, SaneDatetime, Text
 
 ShareableType = Literal["movie", "episode", "series", "track", "album"]
 GrantState = Literal["active", "expired", "revoked", "used_up"]
@@ -13,15 +14,15 @@ GrantState = Literal["active", "expired", "revoked", "used_up"]
 class GrantCreate(BaseModel):
     media_type: ShareableType
     media_id: uuid.UUID
-    expires_at: AwareDatetime | None = Field(
+    expires_at: SaneAwareDatetime | None = Field(
         None, description="When the link stops working; defaults to the admin's maximum expiry."
     )
     max_views: int | None = Field(
         None, ge=1, le=1_000_000, description="How many times the link may be opened."
     )
-    password: str | None = Field(None, min_length=4, max_length=200)
+    password: Text | None = Field(None, min_length=4, max_length=200)
     allow_download: bool = True
-    description: str | None = Field(
+    description: Text | None = Field(
         None, max_length=500, description="A note for yourself; never shown on the public page."
     )
 
@@ -30,33 +31,33 @@ class GrantRead(BaseModel):
     id: uuid.UUID
     media_type: ShareableType
     media_id: uuid.UUID
-    title: str | None
+    title: Text | None
     state: GrantState
-    expires_at: datetime | None
+    expires_at: SaneDatetime | None
     max_views: int | None
     current_views: int
     views_left: int | None
     requires_password: bool
     allow_download: bool
-    description: str | None
-    revoked_at: datetime | None
-    last_viewed_at: datetime | None
-    created_at: datetime
+    description: Text | None
+    revoked_at: SaneDatetime | None
+    last_viewed_at: SaneDatetime | None
+    created_at: SaneDatetime
 
 
 class GrantCreated(GrantRead):
-    token: str = Field(
+    token: Text = Field(
         description="The link's secret. Shown only in this response: the server keeps just a "
         "hash of it, so a lost link cannot be shown again (revoke it and create a new one)."
     )
-    url: str = Field(description="The public share page; shown only once, like `token`.")
+    url: Text = Field(description="The public share page; shown only once, like `token`.")
 
 
 class SharedItem(BaseModel):
-    media_type: str
+    media_type: Text
     id: uuid.UUID
-    title: str
-    subtitle: str | None = None
+    title: Text
+    subtitle: Text | None = None
     year: int | None = None
     duration_ms: int | None = None
     season_number: int | None = None
@@ -67,10 +68,10 @@ class SharePage(BaseModel):
     """What a share page shows. Until a password-protected link is unlocked it shows only
     that a password is needed, the kind of item and the link's limits."""
 
-    media_type: str
+    media_type: Text
     requires_password: bool
     unlocked: bool
-    expires_at: datetime | None
+    expires_at: SaneDatetime | None
     views_left: int | None
     allow_download: bool
     item: SharedItem | None = None
@@ -78,18 +79,18 @@ class SharePage(BaseModel):
         default_factory=list, description="A shared series' episodes or album's tracks."
     )
     has_artwork: bool = False
-    access_token: str | None = Field(
+    access_token: Text | None = Field(
         None,
         description="Lets the player stream without using up more views: sent back as the "
         "cookie (set on this response) or as `?access=`. Valid for a few hours, only for this link.",
     )
-    access_expires_at: datetime | None = None
+    access_expires_at: SaneDatetime | None = None
 
 
 class UnlockRequest(BaseModel):
-    password: str = Field(max_length=200)
+    password: Text = Field(max_length=200)
 
 
 class UnlockResult(BaseModel):
-    access_token: str
-    access_expires_at: datetime
+    access_token: Text
+    access_expires_at: SaneDatetime

@@ -33,11 +33,11 @@ from revenge.core.errors import (
 )
 from revenge.core.media import MediaType
 from revenge.core.security import (
-    hash_password,
+    hash_password_async,
     keyed_digest,
     new_token,
     token_digest,
-    verify_password,
+    verify_password_async,
 )
 from revenge.library import service as library
 from revenge.share_links import access, repository
@@ -140,9 +140,7 @@ async def create_grant(
     if not await repository.item_exists(session, media_type, body.media_id):
         raise NotFound("share_link.item_not_found")
     token = new_token(nbytes=TOKEN_BYTES)
-    password_hash = (
-        await anyio.to_thread.run_sync(hash_password, body.password) if body.password else None
-    )
+    password_hash = await hash_password_async(body.password) if body.password else None
     grant = MediaGrant(
         created_by=user.id,
         media_type=media_type.value,
@@ -296,35 +294,37 @@ async def unlock(
     """Trade the password for an access token (counts one view).
 
     Exactly one argon2 verification runs whatever the link is (unknown, no password, right or
-    wrong), so the answer's timing does not tell a wrong password from a wrong link. Wrong
-    passwords are limited per link and per client IP.
+    wrong), so the answer's timing does not tell a wrong password from a wrong link. Attempts
+    are limited per client IP and per link; each is counted (and committed) before the
+    password is checked, so parallel guesses get no more checks than the limit, and a right
+    password gives its attempt back.
     """
     policy = settings.share
+    window = policy.unlock_window_seconds
     link_key = f"share_unlock:link:{token_digest(token)}"
     ip_key = f"share_unlock:ip:{visitor.ip_hash}"
-    for key, limit in (
-        (link_key, policy.unlock_max_attempts),
-        (ip_key, policy.unlock_ip_max_attempts),
-    ):
-        retry_after = await ratelimit.retry_after_if_blocked(
-            key, limit=limit, window_seconds=policy.unlock_window_seconds
-        )
-        if retry_after is not None:
-            raise RateLimited("share_link.too_many_attempts", retry_after=retry_after)
+    retry_after = await ratelimit.count_attempts(
+        session,
+        [(ip_key, policy.unlock_ip_max_attempts), (link_key, policy.unlock_max_attempts)],
+        window_seconds=window,
+    )
+    if retry_after is not None:
+        raise RateLimited("share_link.too_many_attempts", retry_after=retry_after)
     grant = await repository.grant_by_token_hash(session, token_digest(token))
     stored_hash = grant.password_hash if grant is not None and grant.requires_password else None
-    correct = await anyio.to_thread.run_sync(verify_password, stored_hash, password)
+    await session.commit()  # no connection held while argon2 runs
+    correct = await verify_password_async(stored_hash, password)
     if grant is None:
-        await ratelimit.record_hit(ip_key, window_seconds=policy.unlock_window_seconds)
         raise NotFound("share_link.not_found")
     _check_open(session, grant, visitor)
     if grant.requires_password and not correct:
-        for key in (link_key, ip_key):
-            await ratelimit.record_hit(key, window_seconds=policy.unlock_window_seconds)
         repository.log_access(
             session, grant.id, visitor.ip_hash, visitor.user_agent, "wrong_password"
         )
+        await session.commit()  # the owner's access log keeps the failed attempt
         raise Forbidden("share_link.wrong_password")
+    for key in (ip_key, link_key):
+        await ratelimit.forgive(session, key, window_seconds=window)
     access_token, expires_at = await _count_view(session, settings, grant, visitor, "unlocked")
     return UnlockResult(access_token=access_token, access_expires_at=expires_at)
 

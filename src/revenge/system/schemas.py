@@ -1,22 +1,23 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
 
+from revenge.core.types import SaneDatetime, Text
+
 
 class Health(BaseModel):
-    status: str
-    checks: dict[str, str] = {}
+    status: Text
+    checks: dict[Text, Text] = {}
 
 
 class JobRead(BaseModel):
     id: int
-    task_name: str
-    queue_name: str
-    status: str
+    task_name: Text
+    queue_name: Text
+    status: Text
     attempts: int
-    args: dict[str, Any]
-    scheduled_at: datetime | None
-    queueing_lock: str | None
+    args: dict[Text, Any]
+    scheduled_at: SaneDatetime | None
+    queueing_lock: Text | None

@@ -52,7 +52,11 @@ async def refresh(
     )
 
 
-@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS)
+@router.post(
+    "/auth/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={**ERRORS, **problem_responses(400)},
+)
 async def logout(user: CurrentUser, session: DbSession) -> None:
     await service.logout(session, user)
 

@@ -42,6 +42,11 @@ class AuthSession(UUIDPrimaryKey, Timestamps, Base):
     refresh_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     refresh_expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    # The first login's session id, shared by every session refreshed from it: reusing a
+    # rotated refresh token revokes the whole family.
+    family_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), index=True, default=uuid.uuid4, server_default=func.gen_random_uuid()
+    )
     user_agent: Mapped[str | None] = mapped_column(String(400))
     last_used_at: Mapped[datetime] = mapped_column(server_default=func.now())
 

@@ -59,6 +59,22 @@ async def get_session_by_refresh(session: AsyncSession, digest: str) -> AuthSess
     return result.scalar_one_or_none()
 
 
+async def end_refresh(session: AsyncSession, session_id: uuid.UUID | None, now: datetime) -> None:
+    """The session's refresh token stops working; its access token lives out its time."""
+    if session_id is not None:
+        await session.execute(
+            update(AuthSession).where(AuthSession.id == session_id).values(refresh_expires_at=now)
+        )
+
+
+async def revoke_family(session: AsyncSession, family_id: uuid.UUID, now: datetime) -> None:
+    await session.execute(
+        update(AuthSession)
+        .where(AuthSession.family_id == family_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
 async def revoke_user_sessions(
     session: AsyncSession, user_id: uuid.UUID, now: datetime, keep: uuid.UUID | None = None
 ) -> None:

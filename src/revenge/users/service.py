@@ -16,11 +16,11 @@ from revenge.core.config import Settings
 from revenge.core.deps import Principal
 from revenge.core.errors import BadRequest, Conflict, Forbidden, NotFound, RateLimited, Unauthorized
 from revenge.core.security import (
-    hash_password,
+    hash_password_async,
     needs_rehash,
     new_token,
     token_digest,
-    verify_password,
+    verify_password_async,
 )
 from revenge.users import repository
 from revenge.users.models import ApiKey, AuthSession, User
@@ -75,13 +75,18 @@ async def authenticate(
 
 
 async def _issue_tokens(
-    session: AsyncSession, user: User, settings: Settings, user_agent: str | None
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+    user_agent: str | None,
+    family_id: uuid.UUID | None = None,
 ) -> TokenPair:
     now = utcnow()
     access, refresh = new_token(ACCESS_PREFIX), new_token(REFRESH_PREFIX)
     session.add(
         AuthSession(
             user_id=user.id,
+            family_id=family_id or uuid.uuid4(),
             access_token_hash=token_digest(access),
             access_expires_at=now + timedelta(seconds=settings.access_token_ttl_seconds),
             refresh_token_hash=token_digest(refresh),
@@ -107,25 +112,32 @@ async def login(
     client_ip: str,
     user_agent: str | None,
 ) -> TokenPair:
-    """Check credentials; failures are counted per IP and per username (429 when exceeded)."""
-    keys = [f"login:ip:{client_ip}", f"login:user:{username.lower()}"]
-    for key in keys:
-        retry_after = await ratelimit.retry_after_if_blocked(
-            key, limit=settings.login_max_attempts, window_seconds=settings.login_window_seconds
-        )
-        if retry_after is not None:
-            raise RateLimited("auth.too_many_attempts", retry_after=retry_after)
+    """Check credentials, at most ``login_max_attempts`` per IP and per username in the window.
+
+    Every attempt is counted (and committed) before the password is checked, so parallel
+    guesses cannot get more checks than the limit; a successful login gives its attempt back.
+    """
+    window = settings.login_window_seconds
+    ip_key, user_key = f"login:ip:{client_ip}", f"login:user:{username.lower()}"
+    retry_after = await ratelimit.count_attempts(
+        session,
+        [(ip_key, settings.login_max_attempts), (user_key, settings.login_max_attempts)],
+        window_seconds=window,
+    )
+    if retry_after is not None:
+        raise RateLimited("auth.too_many_attempts", retry_after=retry_after)
     user = await repository.get_user_by_username(session, username)
-    # verify_password runs argon2 even for an unknown user: same answer, same time.
-    valid = verify_password(user.password_hash if user else None, password)
+    # The connection goes back to the pool while argon2 runs (no request holds one idle).
+    await session.commit()
+    # argon2 runs even for an unknown user: same answer, same time.
+    valid = await verify_password_async(user.password_hash if user else None, password)
     if not valid or user is None or not user.is_active:
-        for key in keys:
-            await ratelimit.record_hit(key, window_seconds=settings.login_window_seconds)
         raise Unauthorized("auth.invalid_credentials")
     if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        user.password_hash = await hash_password_async(password)
     user.last_login_at = utcnow()
-    await ratelimit.reset(keys[1])
+    await ratelimit.forgive(session, ip_key, window_seconds=window)
+    await ratelimit.reset(session, user_key)
     log.info("auth.login", user_id=str(user.id))
     return await _issue_tokens(session, user, settings, user_agent)
 
@@ -133,20 +145,25 @@ async def login(
 async def refresh(
     session: AsyncSession, settings: Settings, refresh_token: str, user_agent: str | None
 ) -> TokenPair:
-    """Rotate: the old session is revoked and a new pair issued (a refresh token works once)."""
+    """Rotate: the old session is revoked and a new pair issued (a refresh token works once).
+
+    A refresh token that was already used or revoked, presented again, means that someone else
+    may hold it: every session of its family (this login and all refreshed from it) ends.
+    """
     auth_session = await repository.get_session_by_refresh(session, token_digest(refresh_token))
     now = utcnow()
-    if (
-        auth_session is None
-        or auth_session.revoked_at is not None
-        or auth_session.refresh_expires_at <= now
-    ):
+    if auth_session is not None and auth_session.revoked_at is not None:
+        await repository.revoke_family(session, auth_session.family_id, now)
+        await session.commit()  # the revocation stands although the answer is an error
+        log.warning("auth.refresh_token_reused", user_id=str(auth_session.user_id))
+        raise Unauthorized("auth.invalid_refresh_token")
+    if auth_session is None or auth_session.refresh_expires_at <= now:
         raise Unauthorized("auth.invalid_refresh_token")
     user = await repository.get_user(session, auth_session.user_id)
     if user is None or not user.is_active:
         raise Unauthorized("auth.invalid_refresh_token")
     auth_session.revoked_at = now
-    return await _issue_tokens(session, user, settings, user_agent)
+    return await _issue_tokens(session, user, settings, user_agent, auth_session.family_id)
 
 
 async def logout(session: AsyncSession, principal: Principal) -> None:
@@ -168,13 +185,17 @@ async def update_me(session: AsyncSession, principal: Principal, changes: UserUp
     user = await get_me(session, principal)
     data = changes.model_dump(exclude_unset=True)
     if "new_password" in data:
-        if not changes.current_password or not verify_password(
+        if not changes.current_password or not await verify_password_async(
             user.password_hash, changes.current_password
         ):
             raise Forbidden("auth.wrong_current_password")
-        user.password_hash = hash_password(changes.new_password or "")
-        # Every other login ends: a password change is often a reaction to a leak.
-        await repository.revoke_user_sessions(session, user.id, utcnow(), keep=principal.session_id)
+        user.password_hash = await hash_password_async(changes.new_password or "")
+        # Every other login ends: a password change is often a reaction to a leak. This one
+        # keeps its access token until it expires, but its refresh token ends too, so no
+        # token issued before the change outlives it. API keys stay (README "Security").
+        now = utcnow()
+        await repository.revoke_user_sessions(session, user.id, now, keep=principal.session_id)
+        await repository.end_refresh(session, principal.session_id, now)
     for field in ("display_name", "email", "locale", "timezone"):
         if field in data and (field != "timezone" or data[field] is not None):
             setattr(user, field, data[field])
@@ -188,7 +209,7 @@ async def create_user(session: AsyncSession, data: UserCreate) -> User:
     user = User(
         username=data.username,
         email=data.email,
-        password_hash=hash_password(data.password),
+        password_hash=await hash_password_async(data.password),
         display_name=data.display_name,
         is_admin=data.is_admin,
         locale=data.locale,
@@ -223,7 +244,7 @@ async def admin_update_user(
     if losing_admin and user.is_admin and await repository.count_admins(session) <= 1:
         raise Conflict("users.last_admin")
     if data.get("password"):
-        user.password_hash = hash_password(data.pop("password"))
+        user.password_hash = await hash_password_async(data.pop("password"))
         await repository.revoke_user_sessions(session, user.id, utcnow())
     data.pop("password", None)
     for field, value in data.items():

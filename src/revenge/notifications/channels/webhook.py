@@ -11,17 +11,17 @@ import time
 import uuid
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx2 as httpx
 from jinja2 import TemplateError
-from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from revenge.core.clock import utcnow
 from revenge.core.config import Settings
 from revenge.core.crypto import decrypt, encrypt
+from revenge.core.errors import ServiceUnavailable, Unprocessable
 from revenge.core.http import (
     PermanentError,
     RetryableError,
@@ -38,14 +38,27 @@ from revenge.notifications.channels.base import (
     TargetGone,
 )
 from revenge.notifications.channels.ssrf import UnsafeTarget, check_url
+from revenge.notifications.channels.templating import (
+    RendererUnavailable,
+    TemplateLimits,
+    TemplateRejected,
+    TemplateTooCostly,
+    shared_renderer,
+)
 from revenge.notifications.models import NotificationChannel, NotificationDelivery, any_of
 from revenge.notifications.types import ChannelKind, NotificationType
 
 SECRET_PURPOSE = "notifications.webhook_secret"
 SECRET_PREFIX = "whsec_"
 MAX_PAYLOAD_BYTES = 64 * 1024
-# Payloads are JSON or text, not HTML; the sandbox keeps user templates from reaching Python.
-_sandbox = SandboxedEnvironment(autoescape=False)
+# User templates render in a bounded sandbox in child processes (templating.py): never on the
+# event loop, never longer than the time limit. Saving a template tries it with a shorter limit
+# than sending (its sample event is tiny); the two pools keep saves from queueing behind sends.
+SEND_LIMITS = TemplateLimits(max_output_bytes=MAX_PAYLOAD_BYTES, time_limit=2.0)
+VALIDATE_LIMITS = TemplateLimits(max_output_bytes=MAX_PAYLOAD_BYTES, time_limit=1.0)
+_send_renderer = shared_renderer(processes=2)
+# Saves wait for a free validation process at most this long (then 503).
+_validate_renderer = shared_renderer(processes=1, wait_limit=5.0)
 
 
 # --- secrets and signatures -----------------------------------------------------------------
@@ -93,27 +106,44 @@ def template_variables(item: DeliveryItem) -> dict[str, Any]:
     }
 
 
+def _envelope(variables: dict[str, Any]) -> tuple[bytes, str]:
+    body = {
+        "type": f"notification.{variables['type']}",
+        "timestamp": variables["created_at"],
+        "data": variables,
+    }
+    return json.dumps(body, separators=(",", ":"), default=str).encode(), "application/json"
+
+
+def _typed(rendered: str) -> tuple[bytes, str]:
+    body = rendered.encode("utf-8", "replace")
+    try:
+        json.loads(body)
+        return body, "application/json"
+    except ValueError:
+        return body, "text/plain; charset=utf-8"
+
+
 def render_payload(template: str | None, item: DeliveryItem) -> tuple[bytes, str]:
-    """(body, content type). Without a template: the Standard Webhooks envelope."""
+    """(body, content type). Without a template: the Standard Webhooks envelope.
+
+    Blocks the calling thread while a template renders (bounded by ``SEND_LIMITS``); raises
+    ``TemplateRejected`` or ``RendererUnavailable``. ``render_payload_async`` does not block."""
     variables = template_variables(item)
     if not template:
-        body = {
-            "type": f"notification.{item.type}",
-            "timestamp": variables["created_at"],
-            "data": variables,
-        }
-        return json.dumps(body, separators=(",", ":"), default=str).encode(), "application/json"
-    rendered = _sandbox.from_string(template).render(**variables).encode()
-    try:
-        json.loads(rendered)
-        return rendered, "application/json"
-    except ValueError:
-        return rendered, "text/plain; charset=utf-8"
+        return _envelope(variables)
+    return _typed(_send_renderer.render(template, variables, SEND_LIMITS))
 
 
-def validate_template(template: str) -> None:
-    """Raises ``TemplateError`` when the template cannot render."""
-    sample = {
+async def render_payload_async(template: str | None, item: DeliveryItem) -> tuple[bytes, str]:
+    variables = template_variables(item)
+    if not template:
+        return _envelope(variables)
+    return _typed(await _send_renderer.render_async(template, variables, SEND_LIMITS))
+
+
+def _sample_variables() -> dict[str, Any]:
+    return {
         "id": str(uuid.uuid4()),
         "type": "test",
         "category": "system",
@@ -124,7 +154,27 @@ def validate_template(template: str) -> None:
         "user": "u",
         "locale": "en",
     }
-    _sandbox.from_string(template).render(**sample)
+
+
+def _raise_for_save(exc: TemplateRejected | RendererUnavailable) -> NoReturn:
+    if isinstance(exc, TemplateTooCostly):
+        raise Unprocessable("notifications.template_too_costly", reason=exc.reason) from exc
+    if isinstance(exc, TemplateRejected):
+        # The caller answers ``notifications.invalid_template`` for a TemplateError.
+        raise TemplateError(exc.reason) from exc
+    raise ServiceUnavailable() from exc
+
+
+async def validate_template_async(template: str) -> None:
+    """Parse and try the template on a sample event, under ``VALIDATE_LIMITS``, in a renderer
+    process (the event loop only waits).
+
+    Raises ``TemplateError`` when it cannot render, ``Unprocessable``
+    (``notifications.template_too_costly``) when it breaks a bound."""
+    try:
+        await _validate_renderer.render_async(template, _sample_variables(), VALIDATE_LIMITS)
+    except (TemplateRejected, RendererUnavailable) as exc:
+        _raise_for_save(exc)
 
 
 class WebhookChannel:
@@ -204,9 +254,13 @@ class WebhookChannel:
         except UnsafeTarget as exc:
             raise PermanentError(f"refused: {exc}") from exc
         try:
-            body, content_type = render_payload(item.target["template"], item)
-        except TemplateError as exc:
-            raise PermanentError(f"payload template error: {exc}") from exc
+            body, content_type = await render_payload_async(item.target["template"], item)
+        except TemplateTooCostly as exc:
+            raise PermanentError(f"payload template too costly: {exc.reason}") from exc
+        except TemplateRejected as exc:
+            raise PermanentError(f"payload template error: {exc.reason}") from exc
+        except RendererUnavailable as exc:  # busy or not starting: not this template's fault
+            raise RetryableError(f"payload template not rendered: {exc}") from exc
         if len(body) > MAX_PAYLOAD_BYTES:
             raise PermanentError(f"payload larger than {MAX_PAYLOAD_BYTES} bytes")
         # The id is stable across retries: receivers deduplicate on it.

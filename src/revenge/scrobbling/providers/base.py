@@ -14,7 +14,7 @@ from typing import Any, Literal, Protocol
 
 import httpx2 as httpx
 
-from revenge.core.http import PermanentError, ProviderError
+from revenge.core.http import PermanentError, ProviderError, RetryableError
 from revenge.library.snapshots import ItemSnapshot
 
 
@@ -90,6 +90,14 @@ class Outcome:
     reason: str | None = None
     status_code: int | None = None
     retry_after: float | None = None
+    # The provider said "too many requests" (HTTP 429, Last.fm error 29): the whole
+    # connection waits, whatever happens to the item it came on.
+    rate_limited: bool = False
+
+    @property
+    def asks_to_wait(self) -> bool:
+        """A retry the provider timed (rate limit or ``Retry-After``): nothing goes out before."""
+        return self.status == "retry" and (self.rate_limited or self.retry_after is not None)
 
 
 @dataclass
@@ -163,6 +171,33 @@ class Unsupported(PermanentError):
     """The provider has no such capability."""
 
 
+class RateLimitExceeded(RetryableError):
+    """The provider's rate limit answered (Last.fm error 29, HTTP 429)."""
+
+
+class MalformedToken(PermanentError):
+    """A token the user typed in that cannot go into an HTTP header (never sent anywhere)."""
+
+
+def is_rate_limit(error: ProviderError) -> bool:
+    return isinstance(error, RateLimitExceeded) or error.status_code == 429
+
+
+def asks_to_wait(error: ProviderError) -> bool:
+    """The provider said when to come back (rate limit or ``Retry-After``)."""
+    return is_rate_limit(error) or getattr(error, "retry_after", None) is not None
+
+
+def header_token(value: str, label: str) -> str:
+    """A user's token as it can be sent in a header: surrounding whitespace (a paste) trimmed,
+    then visible ASCII only. A NUL, CR/LF or non-ASCII letter is a typo, not a reason to
+    call the provider (httpx would refuse it locally, which read as "provider unreachable")."""
+    token = value.strip()
+    if not token or not all("!" <= char <= "~" for char in token):
+        raise MalformedToken(f"{label}: the token contains characters a token cannot have")
+    return token
+
+
 class ScrobbleProvider(Protocol):
     """One external scrobbling service."""
 
@@ -234,7 +269,11 @@ class ScrobbleProvider(Protocol):
 def retry_rest(items: list[Outbound], start: int, error: ProviderError) -> list[Outcome]:
     """A retryable failure at ``start``: it and everything after wait, so order is kept."""
     retry_after = getattr(error, "retry_after", None)
-    return [Outcome("retry", error.reason, error.status_code, retry_after) for _ in items[start:]]
+    limited = is_rate_limit(error)
+    return [
+        Outcome("retry", error.reason, error.status_code, retry_after, rate_limited=limited)
+        for _ in items[start:]
+    ]
 
 
 __all__ = ["ProviderError"]

@@ -29,20 +29,33 @@ from revenge.scrobbling.providers.base import (
     PlayFacts,
     PlayTransition,
     ProviderName,
+    RateLimitExceeded,
     Recommendation,
     ReconnectRequired,
     SyncPage,
     Unsupported,
+    asks_to_wait,
     retry_rest,
 )
 
 MAX_SCROBBLES_PER_REQUEST = 50
-RETRYABLE_CODES = frozenset({11, 16, 29})
+RETRYABLE_CODES = frozenset({11, 16})
+RATE_LIMIT_CODE = 29
 RECONNECT_CODES = frozenset({9})
 # ignoredMessage 5 = daily scrobble limit: worth trying again later; 1-4 are final.
 DAILY_LIMIT_CODE = "5"
 DAILY_LIMIT_RETRY_SECONDS = 3600.0
 SYNC_PAGE_LIMIT = 200
+
+
+def _error_code(body: Any) -> int | None:
+    """The ``error`` of a Last.fm error body; None for anything else (a proxy's 429 page)."""
+    if not isinstance(body, dict) or "error" not in body:
+        return None
+    try:
+        return int(body["error"])
+    except (TypeError, ValueError):
+        return None
 
 
 def api_signature(params: dict[str, str], secret: str) -> str:
@@ -139,22 +152,30 @@ class LastfmProvider:
             body = response.json()
         except ValueError:
             body = None
-        if isinstance(body, dict) and "error" in body:
-            code, message = int(body["error"]), str(body.get("message", ""))
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        code = _error_code(body)
+        if code is not None:
+            message = str(body.get("message", "")) if isinstance(body, dict) else ""
             reason = f"Last.fm error {code}: {message}"
             if code in RECONNECT_CODES:
                 raise ReconnectRequired(reason, status_code=response.status_code)
+            if code == RATE_LIMIT_CODE:
+                raise RateLimitExceeded(
+                    reason, retry_after=retry_after, status_code=response.status_code
+                )
             if code in RETRYABLE_CODES:
                 raise RetryableError(
-                    reason,
-                    retry_after=parse_retry_after(response.headers.get("Retry-After")),
-                    status_code=response.status_code,
+                    reason, retry_after=retry_after, status_code=response.status_code
                 )
             raise LastfmError(code, reason)
-        if response.status_code >= 500 or response.status_code == 429 or body is None:
+        if response.status_code == 429:
+            raise RateLimitExceeded(
+                "Last.fm: HTTP 429", retry_after=retry_after, status_code=response.status_code
+            )
+        if response.status_code >= 500 or body is None:
             raise RetryableError(
                 f"Last.fm: HTTP {response.status_code}",
-                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                retry_after=retry_after,
                 status_code=response.status_code,
             )
         if response.status_code >= 400:
@@ -219,20 +240,22 @@ class LastfmProvider:
         index = 0
         while index < len(items):
             item = items[index]
-            if item.action == "now_playing":
-                outcomes.append(await self._now_playing(http, credentials, item))
-                index += 1
-                continue
             chunk = [item]
             while (
-                index + len(chunk) < len(items)
+                item.action != "now_playing"
+                and index + len(chunk) < len(items)
                 and items[index + len(chunk)].action == "scrobble"
                 and len(chunk) < MAX_SCROBBLES_PER_REQUEST
             ):
                 chunk.append(items[index + len(chunk)])
             try:
-                outcomes.extend(await self._scrobble(http, credentials, chunk))
+                if item.action == "now_playing":
+                    outcomes.append(await self._now_playing(http, credentials, item))
+                else:
+                    outcomes.extend(await self._scrobble(http, credentials, chunk))
             except RetryableError as exc:
+                # Nothing more goes out in this call: the rest waits its turn (and the
+                # back-off, if Last.fm asked for one).
                 return DeliveryResult(outcomes + retry_rest(items, index, exc))
             index += len(chunk)
         return DeliveryResult(outcomes)
@@ -249,6 +272,10 @@ class LastfmProvider:
             )
         except (RetryableError, LastfmError, PermanentError) as exc:
             if isinstance(exc, ReconnectRequired):
+                raise
+            if isinstance(exc, RetryableError) and asks_to_wait(exc):
+                # Rate limited (error 29): the next call must wait too, so this is not the
+                # place to carry on. The queue drops the now playing and keeps the wait.
                 raise
             # Now playing is stale a minute later: Last.fm says never retry it.
             return Outcome("skipped", f"now playing not sent: {exc}")

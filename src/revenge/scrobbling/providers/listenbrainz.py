@@ -10,11 +10,18 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx2 as httpx
 
 from revenge.core.config import ListenBrainzSettings
-from revenge.core.http import PermanentError, RetryableError, classify_status, new_client
+from revenge.core.http import (
+    PermanentError,
+    RetryableError,
+    classify_status,
+    new_client,
+    parse_retry_after,
+)
 from revenge.library.snapshots import ItemSnapshot
 from revenge.scrobbling.providers.base import (
     ConnectStart,
@@ -28,10 +35,13 @@ from revenge.scrobbling.providers.base import (
     PlayFacts,
     PlayTransition,
     ProviderName,
+    RateLimitExceeded,
     Recommendation,
     ReconnectRequired,
     SyncPage,
     Unsupported,
+    asks_to_wait,
+    header_token,
     retry_rest,
 )
 
@@ -118,6 +128,7 @@ class ListenBrainzProvider:
     ) -> ConnectStart:
         if not token:
             raise PermanentError("ListenBrainz needs the user token from listenbrainz.org/settings")
+        token = header_token(token, self.label)  # it travels in the Authorization header
         try:
             response = await http.get("/1/validate-token", headers=_auth(token))
         except httpx.TransportError as exc:
@@ -181,10 +192,10 @@ class ListenBrainzProvider:
         if response.status_code == 401:
             raise ReconnectRequired(reason, status_code=401)
         if response.status_code == 429:
-            reset = response.headers.get("X-RateLimit-Reset-In")
-            raise RetryableError(
-                reason, retry_after=float(reset) if reset else None, status_code=429
-            )
+            wait = _seconds(response.headers.get("X-RateLimit-Reset-In"))
+            if wait is None:
+                wait = parse_retry_after(response.headers.get("Retry-After"))
+            raise RateLimitExceeded(reason, retry_after=wait, status_code=429)
         error = classify_status(response, reason)
         raise error
 
@@ -205,7 +216,12 @@ class ListenBrainzProvider:
                     outcomes.append(Outcome("sent"))
                 except ReconnectRequired:
                     raise
-                except (RetryableError, PermanentError) as exc:
+                except RetryableError as exc:
+                    if asks_to_wait(exc):
+                        # Rate limited: nothing else goes out now (the queue keeps the wait).
+                        return DeliveryResult(outcomes + retry_rest(items, index, exc), pause)
+                    outcomes.append(Outcome("skipped", f"playing now not sent: {exc}"))
+                except PermanentError as exc:
                     outcomes.append(Outcome("skipped", f"playing now not sent: {exc}"))
                 index += 1
                 continue
@@ -257,7 +273,7 @@ class ListenBrainzProvider:
         if since is not None:
             params["min_ts"] = int(since.timestamp())
         response = await http.get(
-            f"/1/user/{credentials.username}/listens",
+            f"/1/user/{_path(credentials.username)}/listens",
             params=params,
             headers=_auth(credentials.access_token),
         )
@@ -293,7 +309,7 @@ class ListenBrainzProvider:
         limit: int,
     ) -> list[Recommendation]:
         response = await http.get(
-            f"/1/cf/recommendation/user/{credentials.username}/recording",
+            f"/1/cf/recommendation/user/{_path(credentials.username)}/recording",
             params={"count": limit},
             headers=_auth(credentials.access_token),
         )
@@ -322,3 +338,15 @@ class ListenBrainzProvider:
 
 def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Token {token}"}
+
+
+def _path(segment: str | None) -> str:
+    """A user name as one path segment (MusicBrainz names may hold "/", "?", "#")."""
+    return quote(segment or "", safe="")
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
