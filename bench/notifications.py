@@ -42,12 +42,8 @@ from revenge.core.migrate import upgrade  # noqa: E402
 from revenge.core.security import hash_password  # noqa: E402
 from revenge.notifications import delivery, service  # noqa: E402
 from revenge.notifications.channels.base import DeliveryItem, Recipient  # noqa: E402
-from revenge.notifications.channels.webhook import (  # noqa: E402
-    new_secret,
-    render_payload,
-    seal_secret,
-    sign,
-)
+from revenge.notifications.channels.webhook import new_secret, seal_secret, sign  # noqa: E402
+from revenge.notifications.channels.webhook_payload import render_payload  # noqa: E402
 from revenge.notifications.models import Notification, NotificationChannel  # noqa: E402
 from revenge.notifications.types import ChannelKind  # noqa: E402
 from revenge.users.models import User  # noqa: E402

@@ -47,11 +47,11 @@ from revenge.core.db import (  # noqa: E402
 from revenge.core.migrate import upgrade  # noqa: E402
 from revenge.library.snapshots import ItemSnapshot  # noqa: E402
 from revenge.scrobbling import delivery  # noqa: E402
-from revenge.scrobbling import service as scrobbling_service  # noqa: E402
+from revenge.scrobbling import queue as scrobbling_queue  # noqa: E402
+from revenge.scrobbling.connections import seal  # noqa: E402
 from revenge.scrobbling.models import ScrobbleConnection  # noqa: E402
 from revenge.scrobbling.providers.lastfm import LastfmProvider  # noqa: E402
 from revenge.scrobbling.providers.listenbrainz import ListenBrainzProvider  # noqa: E402
-from revenge.scrobbling.service import seal  # noqa: E402
 from revenge.users.models import User  # noqa: E402
 
 WORK = ROOT / "bench" / ".work"
@@ -188,7 +188,7 @@ async def prepare(
                         "action": "scrobble",
                         "timestamp": at,
                         "play_started_at": at,
-                        "idempotency_key": scrobbling_service.idempotency_key(
+                        "idempotency_key": scrobbling_queue.idempotency_key(
                             "track", media_id, int(at.timestamp() * 1000), "scrobble", None
                         ),
                         "payload": snapshot,

@@ -209,9 +209,10 @@ def make_user() -> UserFactory:
                 AuthSession(
                     user_id=user.id,
                     access_token_hash=token_digest(token),
-                    access_expires_at=now + timedelta(hours=1),
+                    # Long-lived: tests that move the clock (core.clock) stay logged in.
+                    access_expires_at=now + timedelta(days=30),
                     refresh_token_hash=token_digest(token + "-refresh"),
-                    refresh_expires_at=now + timedelta(days=1),
+                    refresh_expires_at=now + timedelta(days=30),
                 )
             )
         return user, {"Authorization": f"Bearer {token}"}

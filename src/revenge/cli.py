@@ -5,19 +5,21 @@ from __future__ import annotations
 import asyncio
 import getpass
 import sys
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 import typer
 
+from revenge.analytics.cli import analytics_app
 from revenge.core.config import Settings, get_settings, set_settings
-from revenge.core.db import Database, release_embedded_postgres, set_database
+from revenge.core.db import Database, release_embedded_postgres
 from revenge.library.cli import library_app
+from revenge.runtime import run_with_database
 
 app = typer.Typer(help="Revenge media server", no_args_is_help=True)
 users_app = typer.Typer(help="Manage user accounts", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(library_app, name="library")
+app.add_typer(analytics_app, name="analytics")
 
 T = TypeVar("T")
 
@@ -30,27 +32,6 @@ def _settings(**overrides: Any) -> Settings:
     return settings
 
 
-def run_with_database(work: Callable[[], Awaitable[T]]) -> T:
-    """Run ``work`` with the database ready (embedded server started, migrations applied)."""
-    from revenge.core.logging import configure_logging
-    from revenge.main import prepare_database
-
-    settings = get_settings()
-    configure_logging(json=settings.log_json, level=settings.log_level)
-
-    async def runner() -> T:
-        database = await prepare_database(settings)
-        set_database(database)
-        try:
-            return await work()
-        finally:
-            await database.dispose()
-            set_database(None)
-            release_embedded_postgres(settings.data_dir)
-
-    return asyncio.run(runner())
-
-
 def read_password(confirm: bool = True) -> str:
     """From a prompt on a terminal, else the first line of stdin (for scripts)."""
     if not sys.stdin.isatty():
@@ -59,12 +40,6 @@ def read_password(confirm: bool = True) -> str:
     if confirm and getpass.getpass("Repeat: ") != password:
         raise typer.BadParameter("passwords differ")
     return password
-
-
-def _register_feature_commands() -> None:
-    from revenge.analytics.cli import analytics_app
-
-    app.add_typer(analytics_app, name="analytics")
 
 
 @app.command()
@@ -190,7 +165,7 @@ def users_list() -> None:
 @users_app.command("set-password")
 def users_set_password(username: str) -> None:
     """Set a user's password (prompt or stdin); their logins end."""
-    from revenge.core.clock import utcnow
+    from revenge.core import clock
     from revenge.core.db import session_scope
     from revenge.core.security import hash_password
     from revenge.users import repository
@@ -205,16 +180,13 @@ def users_set_password(username: str) -> None:
             if user is None:
                 return False
             user.password_hash = hash_password(password)
-            await repository.revoke_user_sessions(session, user.id, utcnow())
+            await repository.revoke_user_sessions(session, user.id, clock.utcnow())
             return True
 
     if not run_with_database(work):
         typer.echo(f"no such user: {username}", err=True)
         raise typer.Exit(1)
     typer.echo("password set")
-
-
-_register_feature_commands()
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -21,6 +21,7 @@ from revenge.core.db import session_scope
 from revenge.library.models import Album, Artist, Episode, Library, Movie, Season, Series, Track
 from revenge.playback.models import PlaySession
 from revenge.playback.rules import meets_play_rule
+from revenge.playback.service import facts_of
 
 RULES = PlayRuleSettings()
 ANALYTICS_TABLES = [
@@ -154,13 +155,7 @@ async def add_session(
         s.add(play)
         await s.flush()
         if announce:
-            await events.emit(
-                s,
-                events.PLAYBACK_SESSION_FINISHED,
-                session_id=str(play.id),
-                user_id=str(user_id),
-                event="stop",
-            )
+            await events.emit(s, facts_of(events.PlaybackSessionFinished, play, "stop", RULES))
         return play.id
 
 

@@ -74,12 +74,15 @@ async def make_album(
         return album, track
 
 
-async def emit(event: str, media_type: str, media_id: uuid.UUID, library_id: uuid.UUID) -> None:
+async def emit(
+    event: type[events.LibraryItemAdded | events.LibraryItemRemoved],
+    media_type: str,
+    media_id: uuid.UUID,
+    library_id: uuid.UUID,
+) -> None:
     """What the library scanner does when it adds or removes an item."""
     async with session_scope() as s:
-        await events.emit(
-            s, event, media_type=media_type, media_id=str(media_id), library_id=str(library_id)
-        )
+        await events.emit(s, event(media_type=media_type, media_id=media_id, library_id=library_id))
 
 
 async def ask(client: httpx.AsyncClient, headers: dict[str, str], **body: Any) -> httpx.Response:

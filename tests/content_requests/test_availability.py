@@ -33,19 +33,19 @@ async def test_approved_request_becomes_available_when_the_movie_arrives(client,
     assert approved.json()["status"] == "approved"
     # Another film arriving changes nothing.
     other = await make_movie("Ronin", tmdb_id=8195)
-    await emit(events.LIBRARY_ITEM_ADDED, "movie", other.id, other.library_id)
+    await emit(events.LibraryItemAdded, "movie", other.id, other.library_id)
     assert await jobs.run(CHECK) == [CHECK]
     assert (await status_of(client, alice, request_id))["status"] == "approved"
 
     movie = await make_movie("Heat", tmdb_id=949)
-    await emit(events.LIBRARY_ITEM_ADDED, "movie", movie.id, movie.library_id)
+    await emit(events.LibraryItemAdded, "movie", movie.id, movie.library_id)
     await jobs.run(CHECK)
     body = await status_of(client, alice, request_id)
     assert body["status"] == "available"
     assert body["library_item"] == {"media_type": "movie", "media_id": str(movie.id)}
     assert body["available_at"] is not None
     # Running the job again does no harm.
-    await emit(events.LIBRARY_ITEM_ADDED, "movie", movie.id, movie.library_id)
+    await emit(events.LibraryItemAdded, "movie", movie.id, movie.library_id)
     await jobs.run(CHECK)
     assert (await status_of(client, alice, request_id))["available_at"] == body["available_at"]
 
@@ -54,7 +54,7 @@ async def test_a_pending_request_is_settled_too(client, make_user, jobs):
     _, alice = await make_user()
     request_id = (await ask(client, alice, **HEAT)).json()["id"]
     movie = await make_movie("Heat", tmdb_id=949)
-    await emit(events.LIBRARY_ITEM_ADDED, "movie", movie.id, movie.library_id)
+    await emit(events.LibraryItemAdded, "movie", movie.id, movie.library_id)
     await jobs.run(CHECK)
     assert (await status_of(client, alice, request_id))["status"] == "available"
 
@@ -77,11 +77,11 @@ async def test_a_removed_item_moves_the_request_back_to_approved(client, make_us
     request_id = (await ask(client, alice, **HEAT)).json()["id"]
     await client.post(f"/api/v1/admin/requests/{request_id}/approve", headers=admin)
     movie = await make_movie("Heat", tmdb_id=949)
-    await emit(events.LIBRARY_ITEM_ADDED, "movie", movie.id, movie.library_id)
+    await emit(events.LibraryItemAdded, "movie", movie.id, movie.library_id)
     await jobs.run(CHECK)
     async with session_scope() as s:
         await s.execute(update(Movie).where(Movie.id == movie.id).values(missing_at=utcnow()))
-    await emit(events.LIBRARY_ITEM_REMOVED, "movie", movie.id, movie.library_id)
+    await emit(events.LibraryItemRemoved, "movie", movie.id, movie.library_id)
     assert "content_requests.check_removed" in await jobs.run()
     body = await status_of(client, alice, request_id)
     assert body["status"] == "approved"
@@ -91,7 +91,7 @@ async def test_a_removed_item_moves_the_request_back_to_approved(client, make_us
     # It comes back: available again, and the reason is gone.
     async with session_scope() as s:
         await s.execute(update(Movie).where(Movie.id == movie.id).values(missing_at=None))
-    await emit(events.LIBRARY_ITEM_ADDED, "movie", movie.id, movie.library_id)
+    await emit(events.LibraryItemAdded, "movie", movie.id, movie.library_id)
     await jobs.run(CHECK)
     body = await status_of(client, alice, request_id)
     assert (body["status"], body["status_reason"]) == ("available", None)
@@ -101,11 +101,11 @@ async def test_a_deleted_row_is_noticed_through_the_link(client, make_user, jobs
     _, alice = await make_user()
     request_id = (await ask(client, alice, **HEAT)).json()["id"]
     movie = await make_movie("Heat", tmdb_id=949)
-    await emit(events.LIBRARY_ITEM_ADDED, "movie", movie.id, movie.library_id)
+    await emit(events.LibraryItemAdded, "movie", movie.id, movie.library_id)
     await jobs.run(CHECK)
     async with session_scope() as s:
         await s.delete(await s.get(Movie, movie.id))
-    await emit(events.LIBRARY_ITEM_REMOVED, "movie", movie.id, movie.library_id)
+    await emit(events.LibraryItemRemoved, "movie", movie.id, movie.library_id)
     await jobs.run()
     assert (await status_of(client, alice, request_id))["status"] == "approved"
 
@@ -135,12 +135,12 @@ async def test_tv_request_waits_for_every_requested_season(client, make_user, jo
         await ask(client, alice, media_type="tv", external_id="70523", title="Dark", seasons=[1, 2])
     ).json()["id"]
     series = await make_series("Dark", tmdb_id=70523, seasons=(1,))
-    await emit(events.LIBRARY_ITEM_ADDED, "series", series.id, series.library_id)
+    await emit(events.LibraryItemAdded, "series", series.id, series.library_id)
     await jobs.run(CHECK)
     assert (await status_of(client, alice, request_id))["status"] == "pending"
     async with session_scope() as s:
         episode = await add_episode(s, series, 2)
-    await emit(events.LIBRARY_ITEM_ADDED, "episode", episode.id, series.library_id)
+    await emit(events.LibraryItemAdded, "episode", episode.id, series.library_id)
     await jobs.run(CHECK)
     body = await status_of(client, alice, request_id)
     assert body["status"] == "available"
@@ -165,7 +165,7 @@ async def test_album_and_artist_requests_match_by_musicbrainz_ids(client, make_u
     album, track = await make_album(
         "Mezzanine", "Massive Attack", release_group=RG, artist_mbid=ARTIST
     )
-    await emit(events.LIBRARY_ITEM_ADDED, "track", track.id, album.id)
+    await emit(events.LibraryItemAdded, "track", track.id, album.id)
     await jobs.run(CHECK)
     album_body = await status_of(client, alice, album_request)
     artist_body = await status_of(client, alice, artist_request)
@@ -175,7 +175,7 @@ async def test_album_and_artist_requests_match_by_musicbrainz_ids(client, make_u
     # Its only track goes missing: the album is no longer there.
     async with session_scope() as s:
         await s.execute(update(Track).where(Track.id == track.id).values(missing_at=utcnow()))
-    await emit(events.LIBRARY_ITEM_REMOVED, "track", track.id, album.id)
+    await emit(events.LibraryItemRemoved, "track", track.id, album.id)
     await jobs.run()
     assert (await status_of(client, alice, album_request))["status"] == "approved"
     assert (await status_of(client, alice, artist_request))["status"] == "approved"
@@ -187,7 +187,7 @@ async def test_denied_requests_are_left_alone(client, make_user, jobs):
     request_id = (await ask(client, alice, **HEAT)).json()["id"]
     await client.post(f"/api/v1/admin/requests/{request_id}/deny", headers=admin)
     movie = await make_movie("Heat", tmdb_id=949)
-    await emit(events.LIBRARY_ITEM_ADDED, "movie", movie.id, movie.library_id)
+    await emit(events.LibraryItemAdded, "movie", movie.id, movie.library_id)
     await jobs.run(CHECK)
     assert (await status_of(client, alice, request_id))["status"] == "denied"
 

@@ -73,7 +73,7 @@ async def test_request_to_available_notifies_requester_and_me_too_users(
 
     # A library scan adds the file: the scanner emits library.item_added.
     movie = await make_movie("Heat", tmdb_id=949)
-    await emit(events.LIBRARY_ITEM_ADDED, "movie", movie.id, movie.library_id)
+    await emit(events.LibraryItemAdded, "movie", movie.id, movie.library_id)
     await jobs.run(CHECK)
     body = (await client.get(f"/api/v1/requests/{request_id}", headers=bruno_h)).json()
     assert body["status"] == "available"

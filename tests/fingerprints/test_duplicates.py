@@ -174,11 +174,7 @@ async def test_new_item_is_fingerprinted_and_joins_its_group(client, admin_heade
     ogg = await add_track(music, audio["ogg"], "Song (ogg)")
     async with session_scope() as s:
         await events.emit(
-            s,
-            events.LIBRARY_ITEM_ADDED,
-            media_type="track",
-            media_id=str(ogg.id),
-            library_id=str(music.id),
+            s, events.LibraryItemAdded(media_type="track", media_id=ogg.id, library_id=music.id)
         )
     # Other features may subscribe to the event too; only ours are run here.
     assert await jobs.run("fingerprints.generate") == ["fingerprints.generate"]
@@ -191,9 +187,11 @@ async def test_new_item_is_fingerprinted_and_joins_its_group(client, admin_heade
     for track in (ogg, mp3):
         async with session_scope() as s:
             await events.emit(
-                s, events.LIBRARY_ITEM_REMOVED, media_type="track", media_id=str(track.id),
-                library_id=str(music.id),
-            )  # fmt: skip
+                s,
+                events.LibraryItemRemoved(
+                    media_type="track", media_id=track.id, library_id=music.id
+                ),
+            )
         await jobs.run("fingerprints.forget_item")
         remaining = await _all_groups(client, admin_headers, "audio")
         if track is ogg:
@@ -247,13 +245,12 @@ async def test_a_broken_run_is_resumed_from_its_cursor(client, admin_headers, au
 
 async def test_item_added_then_deleted_is_ignored(jobs):
     async with session_scope() as s:
-        await events.emit(
-            s, events.LIBRARY_ITEM_ADDED, media_type="track", media_id=str(uuid.uuid4()),
-            library_id=str(uuid.uuid4()),
-        )  # fmt: skip
-        await events.emit(
-            s, events.LIBRARY_ITEM_ADDED, media_type="playlist", media_id=str(uuid.uuid4()),
-            library_id=str(uuid.uuid4()),
-        )  # fmt: skip
+        for media_type in ("track", "playlist"):
+            await events.emit(
+                s,
+                events.LibraryItemAdded(
+                    media_type=media_type, media_id=uuid.uuid4(), library_id=uuid.uuid4()
+                ),
+            )
     assert await jobs.run("fingerprints.generate") == ["fingerprints.generate"] * 2
     assert await jobs.pending("fingerprints.detect_duplicates") == []

@@ -34,8 +34,8 @@ def _record_library_events(monkeypatch: pytest.MonkeyPatch) -> None:
     """Subscribe the recorders for library tests only (other features' tests see their own
     subscribers unchanged)."""
     for event, task in (
-        (events.LIBRARY_ITEM_ADDED, record_item_added),
-        (events.LIBRARY_ITEM_REMOVED, record_item_removed),
+        (events.LibraryItemAdded, record_item_added),
+        (events.LibraryItemRemoved, record_item_removed),
     ):
         monkeypatch.setitem(events._subscribers, event, [*events.subscribers(event), task])
 

@@ -15,10 +15,9 @@ async def _emit(media_type: str, media_id, library_id=None) -> None:
     async with session_scope() as s:
         await events.emit(
             s,
-            events.LIBRARY_ITEM_ADDED,
-            media_type=media_type,
-            media_id=str(media_id),
-            library_id=str(library_id) if library_id else None,
+            events.LibraryItemAdded(
+                media_type=media_type, media_id=media_id, library_id=library_id
+            ),
         )
 
 

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from revenge.core.config import Settings
-from revenge.notifications.channels.templating import (
+from revenge.notifications.channels.renderer import TemplateRenderer
+from revenge.notifications.channels.sandbox import (
     TemplateInvalid,
     TemplateLimits,
-    TemplateRenderer,
     TemplateTooCostly,
     render_bounded,
 )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from revenge.core.config import PlayRuleSettings
@@ -157,21 +158,43 @@ async def test_finished_session_emits_domain_events_as_jobs(client, make_user, j
     from revenge.core import events
     from revenge.core.jobs import job_app
 
-    @events.subscribe(events.PLAYBACK_SESSION_FINISHED)
+    @events.subscribe(events.PlaybackSessionFinished)
     @job_app.task(name="tests.record_finished")
-    async def record_finished(session_id: str, user_id: str, event: str) -> None:
-        seen.append(session_id)
+    async def record_finished(**facts: object) -> None:
+        seen.append(events.PlaybackSessionFinished.from_payload(facts))
 
-    seen: list[str] = []
+    seen: list[events.PlaybackSessionFinished] = []
     try:
         movie = await make_movie()
-        _, headers = await make_user()
+        user, headers = await make_user()
         sid = (await send(client, headers, movie, "start", 0)).json()["session_id"]
         await send(client, headers, movie, "stop", 70, session_id=sid)
         await jobs.run("tests.record_finished")
-        assert seen == [sid]
+        # The event carries the session as the stop left it: no re-read needed.
+        [finished] = seen
+        assert (str(finished.session_id), finished.user_id) == (sid, user.id)
+        assert (finished.event, finished.state, finished.media_id) == ("stop", "stopped", movie.id)
+        assert finished.ended_at is not None and finished.started_at <= finished.ended_at
     finally:
-        events._subscribers[events.PLAYBACK_SESSION_FINISHED].remove(record_finished)
+        events._subscribers[events.PlaybackSessionFinished].remove(record_finished)
+
+
+def test_domain_events_are_checked_when_subscribed_and_emitted():
+    import asyncio
+
+    from revenge.core import events
+    from revenge.core.jobs import job_app
+
+    @job_app.task(name="tests.wrong_shape")
+    async def wrong_shape(session_id: str, mood: str) -> None:
+        return None
+
+    with pytest.raises(TypeError, match="missing"):
+        events.subscribe(events.PlaybackSessionFinished)(wrong_shape)
+    with pytest.raises(TypeError, match="not a domain event"):
+        events.subscribe(dict)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="not a domain event"):
+        asyncio.run(events.emit(None, {"session_id": "x"}))  # type: ignore[arg-type]
 
 
 def test_play_rule_boundaries():

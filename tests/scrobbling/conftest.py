@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from pydantic import SecretStr
 
-from revenge.scrobbling import service as scrobbling_service
+from revenge.scrobbling import queue as scrobbling_queue
 from tests.fakes.lastfm import FakeLastfm
 from tests.fakes.listenbrainz import FakeListenBrainz
 from tests.fakes.trakt import FakeTrakt
@@ -161,7 +161,7 @@ async def queue_tracks(
                 "action": "scrobble",
                 "timestamp": at,
                 "play_started_at": at,
-                "idempotency_key": scrobbling_service.idempotency_key(
+                "idempotency_key": scrobbling_queue.idempotency_key(
                     "track", media_id, int(at.timestamp() * 1000), "scrobble", None
                 ),
                 "payload": snapshot.to_json(),

@@ -180,6 +180,14 @@ async def test_refresh_failing_with_5xx_or_429_waits_instead_of_disconnecting(
     assert grants[0] == "authorization_code" and set(grants[1:]) == {"refresh_token"}
 
 
+def _finished(play):
+    from revenge.core import events
+    from revenge.core.config import get_settings
+    from revenge.playback.service import facts_of
+
+    return facts_of(events.PlaybackSessionFinished, play, "stop", get_settings().play_rules)
+
+
 async def test_409_counts_as_done_and_429_waits_for_retry_after(client, make_user, trakt):
     user, headers = await make_user()
     await connect_trakt(client, headers, trakt, "dup")
@@ -188,7 +196,7 @@ async def test_409_counts_as_done_and_429_waits_for_retry_after(client, make_use
     await player.play(movie, "movie", 58 * 60 * 1000)
     trakt._recent[("dup", "movie:7")] = __import__("time").time()  # scrobbled a moment ago
     from revenge.core.db import session_scope
-    from revenge.scrobbling import service
+    from revenge.scrobbling import queue
 
     async with session_scope() as s:
         from revenge.playback.models import PlaySession
@@ -199,7 +207,7 @@ async def test_409_counts_as_done_and_429_waits_for_retry_after(client, make_use
         from revenge.core.config import get_settings
         from revenge.scrobbling.providers.base import PlayTransition
 
-        await service.queue_play(s, play.id, PlayTransition.finished, get_settings())
+        await queue.queue_play(s, _finished(play), PlayTransition.finished, get_settings())
     await process_scrobbles(str(user.id), "trakt")
     [item] = (await client.get(f"{API}/queue?status=sent", headers=headers)).json()["items"]
     assert item["last_status_code"] == 409 and item["last_error"] == "already scrobbled"
@@ -212,7 +220,7 @@ async def test_409_counts_as_done_and_429_waits_for_retry_after(client, make_use
         play = (
             await s.execute(select(PlaySession).where(PlaySession.media_id == movie2.id))
         ).scalar_one()
-        await service.queue_play(s, play.id, PlayTransition.finished, get_settings())
+        await queue.queue_play(s, _finished(play), PlayTransition.finished, get_settings())
     before = datetime.now(UTC)
     report = await process_scrobbles(str(user.id), "trakt")
     assert report["postponed"] == 1

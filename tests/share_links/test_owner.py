@@ -147,3 +147,25 @@ async def test_admin_can_require_passwords(client, make_user, media, test_settin
         "/api/v1/users/me/grants", json={**base, "password": "s3cret!"}, headers=headers
     )
     assert ok.status_code == 201 and ok.json()["requires_password"] is True
+
+
+async def test_links_are_listed_with_the_libraries_one_title_format(
+    client, make_user, media, share
+):
+    """The owner's list names items as everywhere else: "Show S01E02 – Title",
+    "Artist – Title", "Artist – Album"."""
+    album, tracks = await media.album("Mezzanine", tracks=1)
+    _, episodes = await media.series("Dark", episodes=1)
+    _, headers = await make_user()
+    created = [
+        await share(headers, "episode", episodes[0].id),
+        await share(headers, "track", tracks[0].id),
+        await share(headers, "album", album.id),
+    ]
+    assert [c["title"] for c in created] == [
+        "Dark S01E01 – Episode 1",
+        "Massive Attack – Track 1",
+        "Massive Attack – Mezzanine",
+    ]
+    listed = (await client.get("/api/v1/users/me/grants", headers=headers)).json()
+    assert sorted(i["title"] for i in listed["items"]) == sorted(c["title"] for c in created)

@@ -20,9 +20,9 @@ def rebuild(
     """Rebuild rollups and rankings from shared.play_sessions in one transaction."""
     from revenge.analytics import service
     from revenge.analytics.rebuild import STEPS
-    from revenge.cli import run_with_database
     from revenge.core.config import get_settings
     from revenge.core.db import get_database, session_scope
+    from revenge.runtime import run_with_database
 
     try:
         first = date.fromisoformat(since) if since else None

@@ -41,7 +41,7 @@ from revenge.analytics.schemas import (
     UserUsage,
     Window,
 )
-from revenge.core.clock import utcnow
+from revenge.core import clock
 from revenge.core.db import Database
 from revenge.core.deps import Principal
 from revenge.core.errors import NotFound, Unprocessable
@@ -59,7 +59,7 @@ TYPE_COLUMNS = {
 
 
 def local_today(timezone: str, now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(ZoneInfo(timezone)).date()
+    return (now or clock.utcnow()).astimezone(ZoneInfo(timezone)).date()
 
 
 def _next_start(interval: str, start: date) -> date:
@@ -143,7 +143,7 @@ async def my_history(
 
 
 def _window(window: Window, now: datetime | None = None) -> tuple[date, date]:
-    return rollups.window_days((now or utcnow()).astimezone(UTC).date(), window.days)
+    return rollups.window_days((now or clock.utcnow()).astimezone(UTC).date(), window.days)
 
 
 async def overview(session: AsyncSession, window: Window) -> OverviewRead:
@@ -303,7 +303,7 @@ async def report(session: AsyncSession, period: ReportPeriod, day: date | None) 
 
     The report is cached per period and built again when a play of the period or a user
     changed since (``repository.cached_report``); titles are looked up on every read."""
-    start, end = report_bounds(period, day or utcnow().astimezone(UTC).date())
+    start, end = report_bounds(period, day or clock.utcnow().astimezone(UTC).date())
     # Read before building: a change committed meanwhile makes the stored stamp look old, so
     # at worst the next read builds again; it can never keep a stale document.
     stamp, cached = await repository.cached_report(session, period.value, start, end)
@@ -435,7 +435,7 @@ async def record_finished_play(session: AsyncSession, session_id: uuid.UUID) -> 
 async def aggregate(session: AsyncSession, lookback: timedelta, now: datetime | None = None) -> int:
     """Reconcile sessions active within ``lookback`` with their facts (a missed or repeated
     event changes nothing here), then refresh the rankings. Returns sessions corrected."""
-    now = now or utcnow()
+    now = now or clock.utcnow()
     corrected = 0
     for session_id in await rollups.stale_sessions(session, now - lookback):
         corrected += int(await rollups.apply_session(session, session_id))
@@ -450,7 +450,7 @@ async def rankings_refresh_pending(session: AsyncSession) -> bool:
 
 
 async def refresh_rankings(session: AsyncSession, now: datetime | None = None) -> None:
-    await rollups.refresh_rankings(session, now or utcnow())
+    await rollups.refresh_rankings(session, now or clock.utcnow())
 
 
 async def rebuild(
@@ -464,7 +464,7 @@ async def rebuild(
     A full rebuild with ``helpers`` (a database to open two more connections on) builds the
     tables side by side and swaps them in; otherwise it runs in ``session`` alone. ``memory``:
     work_mem and maintenance_work_mem of each connection (``REVENGE_ANALYTICS_REBUILD_MEMORY``)."""
-    now = utcnow()
+    now = clock.utcnow()
     today = now.astimezone(UTC).date()
     if since is None and helpers is not None:
         await parallel_rebuild.rebuild_full(session, helpers, progress, today, memory)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response, status
 
-from revenge.content_requests import service
+from revenge.content_requests import review, service
 from revenge.content_requests.models import RequestMediaType, RequestStatus
 from revenge.content_requests.schemas import (
     ApproveBody,
@@ -41,7 +41,7 @@ async def search(
 
 @router.get("/requests/quota", response_model=MyQuota)
 async def my_quota(user: CurrentUser, session: DbSession, settings: AppSettings) -> MyQuota:
-    return await service.my_quota(session, user, settings)
+    return await review.my_quota(session, user, settings)
 
 
 @router.get("/requests", response_model=Page[ContentRequestRead])
@@ -132,7 +132,7 @@ async def approve_request(
     locale: Locale,
     body: ApproveBody | None = None,
 ) -> ContentRequestRead:
-    request = await service.approve(session, admin, request_id, body.admin_note if body else None)
+    request = await review.approve(session, admin, request_id, body.admin_note if body else None)
     return await service.read_one(session, request, admin, locale)
 
 
@@ -148,7 +148,7 @@ async def deny_request(
     locale: Locale,
     body: DenyBody | None = None,
 ) -> ContentRequestRead:
-    request = await service.deny(session, admin, request_id, body.admin_note if body else None)
+    request = await review.deny(session, admin, request_id, body.admin_note if body else None)
     return await service.read_one(session, request, admin, locale)
 
 
@@ -160,7 +160,7 @@ async def deny_request(
 async def get_user_request_settings(
     user_id: uuid.UUID, admin: AdminUser, session: DbSession, settings: AppSettings
 ) -> UserRequestSettingsRead:
-    return await service.get_user_settings(session, user_id, settings)
+    return await review.get_user_settings(session, user_id, settings)
 
 
 @admin_router.put(
@@ -175,7 +175,7 @@ async def set_user_request_settings(
     session: DbSession,
     settings: AppSettings,
 ) -> UserRequestSettingsRead:
-    return await service.set_user_settings(session, user_id, body, settings)
+    return await review.set_user_settings(session, user_id, body, settings)
 
 
 router.include_router(admin_router)

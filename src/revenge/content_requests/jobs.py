@@ -11,7 +11,7 @@ from revenge.core.jobs import DEFAULT_RETRY, job_app
 
 
 @job_app.periodic(cron="*/30 * * * *", periodic_id="content_requests.sweep")
-@events.subscribe(events.LIBRARY_ITEM_ADDED)
+@events.subscribe(events.LibraryItemAdded)
 @job_app.task(name="content_requests.check_availability", retry=DEFAULT_RETRY)
 async def check_availability(
     timestamp: int | None = None,
@@ -27,7 +27,7 @@ async def check_availability(
         return await availability.sweep(session)
 
 
-@events.subscribe(events.LIBRARY_ITEM_REMOVED)
+@events.subscribe(events.LibraryItemRemoved)
 @job_app.task(name="content_requests.check_removed", retry=DEFAULT_RETRY)
 async def check_removed(media_type: str, media_id: str, library_id: str | None = None) -> int:
     async with session_scope() as session:

@@ -1,4 +1,5 @@
-"""Queries for content requests, and the read-only library lookups that match them."""
+"""Queries for content requests (the library is asked through ``library.lookup`` and
+``library.matching``, in ``availability``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, and_, case, cast, delete, func, or_, select, union
+from sqlalchemy import Select, and_, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,13 +17,9 @@ from revenge.content_requests.models import (
     OPEN_STATUSES,
     ContentRequest,
     ContentRequestInterest,
-    ExternalSource,
     RequestStatus,
     RequestUserSettings,
 )
-from revenge.library.models import Album, Artist, Episode, Movie, Season, Series, Track
-
-LibraryItem = tuple[str, uuid.UUID]  # (library media type, id)
 
 
 async def get(
@@ -286,196 +283,3 @@ async def requests_linked_to(
         .with_for_update()
     )
     return list((await session.execute(stmt)).scalars())
-
-
-# --- the library, read only -----------------------------------------------------------------
-
-
-async def find_in_library(
-    session: AsyncSession,
-    *,
-    media_type: str,
-    external_source: str,
-    external_id: str,
-    tvdb_id: int | None = None,
-    seasons: Sequence[int] | None = None,
-) -> LibraryItem | None:
-    """The library item a request is satisfied by, ignoring items marked missing."""
-    if media_type == "movie":
-        if not external_id.isdigit():
-            return None
-        movie = await session.execute(
-            select(Movie.id)
-            .where(Movie.tmdb_id == int(external_id), Movie.missing_at.is_(None))
-            .limit(1)
-        )
-        movie_id = movie.scalar_one_or_none()
-        return ("movie", movie_id) if movie_id else None
-    if media_type == "tv":
-        return await _find_series(session, external_id, tvdb_id, seasons)
-    if external_source == ExternalSource.musicbrainz_release_group:
-        album = await session.execute(
-            select(Album.id)
-            .join(Track, Track.album_id == Album.id)
-            .where(Album.musicbrainz_release_group_id == external_id, Track.missing_at.is_(None))
-            .limit(1)
-        )
-        album_id = album.scalar_one_or_none()
-        return ("album", album_id) if album_id else None
-    artist = await session.execute(
-        select(Artist.id)
-        .join(Track, Track.artist_id == Artist.id)
-        .where(Artist.musicbrainz_artist_id == external_id, Track.missing_at.is_(None))
-        .limit(1)
-    )
-    artist_id = artist.scalar_one_or_none()
-    return ("artist", artist_id) if artist_id else None
-
-
-async def _find_series(
-    session: AsyncSession, external_id: str, tvdb_id: int | None, seasons: Sequence[int] | None
-) -> LibraryItem | None:
-    matches = []
-    if external_id.isdigit():
-        matches.append(Series.tmdb_id == int(external_id))
-    if tvdb_id is not None:
-        matches.append(Series.tvdb_id == tvdb_id)
-    if not matches:
-        return None
-    candidates = list(
-        (
-            await session.execute(
-                select(Series.id).where(or_(*matches), Series.missing_at.is_(None))
-            )
-        ).scalars()
-    )
-    wanted = sorted(set(seasons or []))
-    for series_id in candidates:
-        if not wanted:
-            return ("series", series_id)
-        # Requested seasons count as there once each has at least one episode present.
-        present = await session.execute(
-            select(func.count(func.distinct(Episode.season_number))).where(
-                Episode.series_id == series_id,
-                Episode.season_number.in_(wanted),
-                Episode.missing_at.is_(None),
-            )
-        )
-        if present.scalar_one() == len(wanted):
-            return ("series", series_id)
-    return None
-
-
-def _numeric_external_id() -> Any:
-    # Only digit strings are cast, so an odd row can never make the whole query fail.
-    return cast(
-        case((ContentRequest.external_id.op("~")("^[0-9]{1,9}$"), ContentRequest.external_id)),
-        Integer,
-    )
-
-
-async def requests_with_candidates(
-    session: AsyncSession, request_ids: Sequence[uuid.UUID]
-) -> set[uuid.UUID]:
-    """Which of these requests have *some* present library item with their external id.
-
-    A superset of the exact match (TV seasons are not checked here), found in one query so
-    the sweep only looks closer at requests that may change.
-    """
-    if not request_ids:
-        return set()
-    in_batch = ContentRequest.id.in_(request_ids)
-    movies = (
-        select(ContentRequest.id)
-        .join(Movie, Movie.tmdb_id == _numeric_external_id())
-        .where(in_batch, ContentRequest.media_type == "movie", Movie.missing_at.is_(None))
-    )
-    shows = (
-        select(ContentRequest.id)
-        .join(
-            Series,
-            or_(
-                Series.tmdb_id == _numeric_external_id(),
-                and_(ContentRequest.tvdb_id.is_not(None), Series.tvdb_id == ContentRequest.tvdb_id),
-            ),
-        )
-        .where(in_batch, ContentRequest.media_type == "tv", Series.missing_at.is_(None))
-    )
-    albums = (
-        select(ContentRequest.id)
-        .join(Album, Album.musicbrainz_release_group_id == ContentRequest.external_id)
-        .join(Track, Track.album_id == Album.id)
-        .where(
-            in_batch,
-            ContentRequest.external_source == ExternalSource.musicbrainz_release_group,
-            Track.missing_at.is_(None),
-        )
-    )
-    artists = (
-        select(ContentRequest.id)
-        .join(Artist, Artist.musicbrainz_artist_id == ContentRequest.external_id)
-        .join(Track, Track.artist_id == Artist.id)
-        .where(
-            in_batch,
-            ContentRequest.external_source == ExternalSource.musicbrainz_artist,
-            Track.missing_at.is_(None),
-        )
-    )
-    rows = await session.execute(union(movies, shows, albums, artists))
-    return set(rows.scalars())
-
-
-async def external_keys_of_item(
-    session: AsyncSession, media_type: str, media_id: uuid.UUID
-) -> tuple[list[tuple[str, str]], list[int]]:
-    """The request keys a library item can satisfy: ([(request media type, external id)], tvdb ids)."""
-    if media_type == "movie":
-        tmdb = (await session.execute(select(Movie.tmdb_id).where(Movie.id == media_id))).scalar()
-        return ([("movie", str(tmdb))] if tmdb else []), []
-    if media_type in ("series", "season", "episode"):
-        series_id = media_id
-        if media_type == "episode":
-            series_id = (
-                await session.execute(select(Episode.series_id).where(Episode.id == media_id))
-            ).scalar() or media_id
-        elif media_type == "season":
-            series_id = (
-                await session.execute(select(Season.series_id).where(Season.id == media_id))
-            ).scalar() or media_id
-        row = (
-            await session.execute(
-                select(Series.tmdb_id, Series.tvdb_id).where(Series.id == series_id)
-            )
-        ).first()
-        if row is None:
-            return [], []
-        return ([("tv", str(row.tmdb_id))] if row.tmdb_id else []), (
-            [row.tvdb_id] if row.tvdb_id else []
-        )
-    if media_type in ("track", "album", "artist"):
-        if media_type == "track":
-            stmt = (
-                select(Album.musicbrainz_release_group_id, Artist.musicbrainz_artist_id)
-                .select_from(Track)
-                .join(Album, Album.id == Track.album_id)
-                .join(Artist, Artist.id == Track.artist_id)
-                .where(Track.id == media_id)
-            )
-        elif media_type == "album":
-            stmt = (
-                select(Album.musicbrainz_release_group_id, Artist.musicbrainz_artist_id)
-                .join(Artist, Artist.id == Album.artist_id)
-                .where(Album.id == media_id)
-            )
-        else:
-            stmt = (
-                select(Album.musicbrainz_release_group_id, Artist.musicbrainz_artist_id)
-                .select_from(Artist)
-                .outerjoin(Album, Album.artist_id == Artist.id)
-                .where(Artist.id == media_id)
-            )
-        keys: set[tuple[str, str]] = set()
-        for release_group, artist in await session.execute(stmt):
-            keys.update(("music", value) for value in (release_group, artist) if value)
-        return sorted(keys), []
-    return [], []

@@ -1,7 +1,8 @@
-"""Content request use cases: ask (or say "me too"), quotas, approve/deny, withdraw.
+"""Content request use cases: ask (or say "me too"), withdraw, search, and reading requests.
 
-Availability (matching library items) lives in ``availability.py``; both notify through
-``notices.tell_watchers`` so the requester and every "me too" user hear about status changes.
+Admin decisions (approve/deny) and quotas live in ``review.py``, availability (matching library
+items) in ``availability.py``; both notify through ``notices.tell_watchers`` so the requester
+and every "me too" user hear about status changes.
 """
 
 from __future__ import annotations
@@ -9,51 +10,38 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from revenge.content_requests import availability, repository
+from revenge.content_requests import availability, repository, review
 from revenge.content_requests.metadata.base import ExternalItem, UnknownExternalId
 from revenge.content_requests.metadata.registry import provider_for
 from revenge.content_requests.models import (
-    OPEN_STATUSES,
     ContentRequest,
     ExternalSource,
     RequestMediaType,
     RequestStatus,
-    RequestUserSettings,
 )
-from revenge.content_requests.notices import tell_watchers
 from revenge.content_requests.schemas import (
     ContentRequestCreate,
     ContentRequestRead,
     LibraryItemRef,
-    MyQuota,
-    QuotaUsage,
     SearchResult,
-    UserRequestSettingsRead,
-    UserRequestSettingsUpdate,
 )
-from revenge.core.clock import utcnow
+from revenge.core import clock
 from revenge.core.config import Settings
 from revenge.core.deps import Principal
 from revenge.core.errors import (
     AppError,
     Conflict,
     NotFound,
-    RateLimited,
     ServiceUnavailable,
     Unprocessable,
 )
 from revenge.core.http import ProviderError, RetryableError
 from revenge.core.i18n import translate
-from revenge.notifications.types import NotificationType
-from revenge.users.models import User
 
 log = structlog.get_logger(__name__)
 MBID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -243,55 +231,8 @@ async def _describe(
         await provider.aclose()
 
 
-@dataclass(frozen=True)
-class EffectiveQuota:
-    limit: int | None  # None = unlimited
-    days: int
-    auto_approve: bool
-
-
-def _effective(
-    row: RequestUserSettings | None, media_type: str, settings: Settings
-) -> EffectiveQuota:
-    default = getattr(settings.requests, f"quota_{media_type}")
-    override = getattr(row, f"quota_{media_type}") if row is not None else None
-    limit = default if override is None else override
-    days = (row.quota_days if row is not None else None) or settings.requests.quota_days
-    return EffectiveQuota(limit or None, days, bool(row and row.auto_approve))
-
-
-async def _check_quota(
-    session: AsyncSession, user: Principal, media_type: str, quota: EffectiveQuota
-) -> None:
-    if user.is_admin or quota.limit is None:
-        return
-    # Serialise one user's creates of one media type, so two parallel requests cannot both
-    # take the last slot.
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-        {"key": f"content_request_quota:{user.id}:{media_type}"},
-    )
-    now = utcnow()
-    times = await repository.recent_request_times(
-        session, user.id, media_type, now - timedelta(days=quota.days)
-    )
-    if len(times) < quota.limit:
-        return
-    frees_up_at = times[len(times) - quota.limit] + timedelta(days=quota.days)
-    retry_after = max(1, int((frees_up_at - now).total_seconds()) + 1)
-    raise RateLimited(
-        "content_request.quota_exceeded",
-        retry_after=retry_after,
-        media_type=media_type,
-        limit=quota.limit,
-        days=quota.days,
-        frees_up_at=frees_up_at,
-        extra={"frees_up_at": frees_up_at.isoformat()},
-    )
-
-
 async def _in_library_conflict(session: AsyncSession, title: str, **match: Any) -> None:
-    if await repository.find_in_library(session, **match) is not None:
+    if await availability.find_in_library(session, **match) is not None:
         raise Conflict("content_request.in_library", title=title)
 
 
@@ -330,12 +271,12 @@ async def create(
         return existing, False
 
     settings_row = await repository.user_settings(session, user.id)
-    quota = _effective(settings_row, media_type, settings)
-    await _check_quota(session, user, media_type, quota)
+    quota = review.effective_quota(settings_row, media_type, settings)
+    await review.check_quota(session, user, media_type, quota)
     item = await _describe(body, source, external_id, settings)
     await _in_library_conflict(session, item.title, **match, tvdb_id=item.tvdb_id, seasons=seasons)
 
-    now = utcnow()
+    now = clock.utcnow()
     approve = user.is_admin or quota.auto_approve
     new_id = await repository.insert_open(
         session,
@@ -394,121 +335,6 @@ async def withdraw(session: AsyncSession, user: Principal, request_id: uuid.UUID
     request.user_id = successor
 
 
-# --- deciding -----------------------------------------------------------------------------------
-
-
-async def _pending_or_conflict(
-    session: AsyncSession, request_id: uuid.UUID, allowed: Sequence[str]
-) -> ContentRequest:
-    request = await repository.get(session, request_id, lock=True)
-    if request is None:
-        raise NotFound("content_request.not_found")
-    if request.status not in allowed:
-        raise Conflict("content_request.not_pending", status=request.status)
-    return request
-
-
-async def approve(
-    session: AsyncSession, admin: Principal, request_id: uuid.UUID, note: str | None
-) -> ContentRequest:
-    """Approve a pending request, tell everyone who asked, and mark it available at once if
-    the library already has it."""
-    request = await _pending_or_conflict(session, request_id, [RequestStatus.pending])
-    request.status = RequestStatus.approved
-    request.status_reason = None
-    request.processed_at = utcnow()
-    request.processed_by = admin.id
-    if note is not None:
-        request.admin_note = note
-    await session.flush()
-    await tell_watchers(session, request, NotificationType.request_approved, note=note)
-    await availability.check_request(session, request)
-    return request
-
-
-async def deny(
-    session: AsyncSession, admin: Principal, request_id: uuid.UUID, note: str | None
-) -> ContentRequest:
-    """Deny a pending (or approved, not yet available) request with an optional note."""
-    request = await _pending_or_conflict(session, request_id, OPEN_STATUSES)
-    request.status = RequestStatus.denied
-    request.status_reason = None
-    request.admin_note = note
-    request.processed_at = utcnow()
-    request.processed_by = admin.id
-    await session.flush()
-    await tell_watchers(session, request, NotificationType.request_denied, note=note)
-    return request
-
-
-# --- quotas -------------------------------------------------------------------------------------
-
-
-async def _require_user(session: AsyncSession, user_id: uuid.UUID) -> None:
-    found = await session.execute(select(func.count()).where(User.id == user_id))
-    if not found.scalar_one():
-        raise NotFound("content_request.user_not_found")
-
-
-def _settings_read(
-    user_id: uuid.UUID, row: RequestUserSettings | None, settings: Settings
-) -> UserRequestSettingsRead:
-    effective = {kind: _effective(row, kind, settings) for kind in RequestMediaType}
-    return UserRequestSettingsRead(
-        user_id=user_id,
-        quota_movie=row.quota_movie if row else None,
-        quota_tv=row.quota_tv if row else None,
-        quota_music=row.quota_music if row else None,
-        quota_days=row.quota_days if row else None,
-        auto_approve=bool(row and row.auto_approve),
-        effective_quota_movie=effective[RequestMediaType.movie].limit,
-        effective_quota_tv=effective[RequestMediaType.tv].limit,
-        effective_quota_music=effective[RequestMediaType.music].limit,
-        effective_quota_days=effective[RequestMediaType.movie].days,
-    )
-
-
-async def get_user_settings(
-    session: AsyncSession, user_id: uuid.UUID, settings: Settings
-) -> UserRequestSettingsRead:
-    await _require_user(session, user_id)
-    return _settings_read(user_id, await repository.user_settings(session, user_id), settings)
-
-
-async def set_user_settings(
-    session: AsyncSession, user_id: uuid.UUID, body: UserRequestSettingsUpdate, settings: Settings
-) -> UserRequestSettingsRead:
-    await _require_user(session, user_id)
-    row = await repository.upsert_user_settings(session, user_id, body.model_dump())
-    return _settings_read(user_id, row, settings)
-
-
-async def my_quota(session: AsyncSession, user: Principal, settings: Settings) -> MyQuota:
-    row = await repository.user_settings(session, user.id)
-    now = utcnow()
-    usages = []
-    for kind in RequestMediaType:
-        quota = _effective(row, kind, settings)
-        limit = None if user.is_admin else quota.limit
-        times = await repository.recent_request_times(
-            session, user.id, kind, now - timedelta(days=quota.days)
-        )
-        frees_up_at: datetime | None = None
-        if times:
-            frees_up_at = times[0] + timedelta(days=quota.days)
-        usages.append(
-            QuotaUsage(
-                media_type=kind,
-                limit=limit,
-                used=len(times),
-                remaining=None if limit is None else max(0, limit - len(times)),
-                window_days=quota.days,
-                frees_up_at=frees_up_at,
-            )
-        )
-    return MyQuota(auto_approve=user.is_admin or bool(row and row.auto_approve), quotas=usages)
-
-
 # --- search -------------------------------------------------------------------------------------
 
 
@@ -531,7 +357,7 @@ async def search(
     )
     results = []
     for item in items:
-        found = await repository.find_in_library(
+        found = await availability.find_in_library(
             session,
             media_type=item.media_type,
             external_source=item.external_source,

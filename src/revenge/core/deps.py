@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -31,13 +32,13 @@ AppSettings = Annotated[Settings, Depends(get_settings)]
 class Principal:
     """The authenticated caller."""
 
-    id: Any  # uuid.UUID
+    id: uuid.UUID
     username: str
     is_admin: bool
     locale: str | None
     timezone: str
-    session_id: Any | None = None  # login session (None for API keys)
-    api_key_id: Any | None = None
+    session_id: uuid.UUID | None = None  # login session (None for API keys)
+    api_key_id: uuid.UUID | None = None
 
 
 # The users feature installs the authenticator at start-up (core must not import features).

@@ -7,12 +7,15 @@ no job behind and a committed one always has its job (see ARCHITECTURE.md).
 from __future__ import annotations
 
 import random
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 import procrastinate
 from procrastinate import RetryDecision
+from procrastinate import jobs as procrastinate_jobs
 from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.jobs import Job
+from procrastinate.tasks import Task
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from revenge.core.db import raw_connection
@@ -75,3 +78,42 @@ async def defer(
             return await task.configure(**options).defer_async(**kwargs)
     except AlreadyEnqueued:
         return None
+
+
+# --- declaring a feature's jobs ----------------------------------------------------------------
+# A feature's tasks.py declares each job (name, retry policy, default queueing lock) so that its
+# services can defer it without importing jobs.py, which only the worker imports; jobs.py attaches
+# the body with ``@implements(declaration)``. A name and its policy are written once.
+
+P = ParamSpec("P")
+R = TypeVar("R")
+Declared = Task[Any, Any, Any]
+
+
+def _runs_in_the_worker(**_: Any) -> None:
+    raise RuntimeError("a declared task runs in the worker, where jobs.py gives it its body")
+
+
+def declare_task(
+    name: str, *, retry: BackoffRetry = DEFAULT_RETRY, queueing_lock: str | None = None
+) -> Declared:
+    return Task(
+        _runs_in_the_worker,
+        blueprint=job_app,
+        name=name,
+        retry=retry,
+        queue=procrastinate_jobs.DEFAULT_QUEUE,
+        queueing_lock=queueing_lock,
+    )
+
+
+def implements(declared: Declared) -> Callable[[Callable[P, R]], Task[P, R, P]]:
+    """Register the decorated function as the body of ``declared`` (same name, retry, lock)."""
+    return job_app.task(
+        name=declared.name,
+        retry=declared.retry_strategy or False,
+        queue=declared.queue,
+        priority=declared.priority,
+        lock=declared.lock,
+        queueing_lock=declared.queueing_lock,
+    )

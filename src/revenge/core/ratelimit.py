@@ -22,7 +22,7 @@ from sqlalchemy import BigInteger, Float, Integer, String, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from revenge.core.clock import utcnow
+from revenge.core import clock
 from revenge.core.db import Base, get_database
 
 
@@ -67,7 +67,7 @@ _RESET = text("DELETE FROM shared.rate_limit_buckets WHERE key = :key")
 
 
 def _now() -> int:
-    return int(utcnow().timestamp())
+    return int(clock.utcnow().timestamp())
 
 
 async def count_attempts(

@@ -13,7 +13,7 @@ from starlette.datastructures import UploadFile
 from revenge.core.deps import AdminUser, AppSettings, DbSession
 from revenge.core.errors import PayloadTooLarge, Unprocessable, problem_responses
 from revenge.core.pagination import Page, PageParams, page_params
-from revenge.fingerprints import duplicates, jobs, recording_ids, service
+from revenge.fingerprints import duplicates, recording_ids, service
 from revenge.fingerprints.schemas import (
     AcoustidLookupRead,
     AcoustidLookupStatus,
@@ -47,23 +47,13 @@ async def generate_item(
 ) -> GenerateItemResult:
     """Fingerprint one item now (its file and its images) and queue duplicate detection (and,
     with an AcoustID key, a look-up of a track that has no recording id)."""
-    result = await service.generate_item(session, settings, type, id, force=True)
-    await jobs.after_generation(session, settings, jobs.generated_subjects(result))
-    return result
+    return await service.generate_item(session, settings, type, id, force=True)
 
 
 @router.post("/generate", response_model=RunRead, status_code=202)
 async def generate_library(admin: AdminUser, session: DbSession) -> RunRead:
     """Start a library-wide run (or return the one in progress); poll ``runs/{id}``."""
-    run, created = await service.start_run(session)
-    if created:
-        await jobs.defer(
-            session,
-            jobs.run_library,
-            queueing_lock=f"fingerprints.run:{run.id}",
-            run_id=str(run.id),
-        )
-    return service.run_read(run)
+    return service.run_read(await service.start_run(session))
 
 
 @router.get("/runs/{run_id}", response_model=RunRead, responses=problem_responses(404))

@@ -21,8 +21,7 @@ from revenge.fingerprints.schemas import (
     DuplicateMemberRead,
 )
 from revenge.fingerprints.service import match_chromaprint, match_phash
-from revenge.library import service as library_service
-from revenge.library.models import MediaImage
+from revenge.library import lookup
 
 KIND_OF_SOURCE = {
     SourceKind.audio: DuplicateKind.audio,
@@ -143,7 +142,7 @@ def _quality(kind: str, facts: Any) -> tuple[float, ...]:
         return (-1.0,)
     pixels = float((facts.width or 0) * (facts.height or 0))
     size = float(facts.size_bytes or 0)
-    if isinstance(facts, MediaImage):
+    if isinstance(facts, lookup.ImageFacts):
         return (pixels, size)
     bitrate = float(facts.bitrate or 0)
     if kind == DuplicateKind.audio:
@@ -152,7 +151,7 @@ def _quality(kind: str, facts: Any) -> tuple[float, ...]:
 
 
 def _lossless(facts: Any) -> bool:
-    if isinstance(facts, MediaImage):
+    if isinstance(facts, lookup.ImageFacts):
         return False
     names = {(facts.audio_codec or "").lower(), (facts.container or "").lower()}
     return bool(names & LOSSLESS) or any(name.startswith("pcm_") for name in names)
@@ -161,10 +160,37 @@ def _lossless(facts: Any) -> bool:
 def _format(facts: Any) -> str | None:
     if facts is None:
         return None
-    if isinstance(facts, MediaImage):
+    if isinstance(facts, lookup.ImageFacts):
         return facts.path.rsplit(".", 1)[-1].lower() if "." in facts.path else None
     parts = [facts.container, facts.video_codec, facts.audio_codec]
     return "/".join(p for p in parts if p) or None
+
+
+async def _member_facts(
+    session: AsyncSession, members: list[Any]
+) -> tuple[dict[tuple[str, uuid.UUID], Any], dict[lookup.MediaRef, str]]:
+    """Each member's file facts (an image's own, an item's primary file) for sizes, formats
+    and "keep best", and the display title of the item each belongs to."""
+    owners = [lookup.MediaRef.of(m.media_type, m.media_id) for m in members]
+    subjects = [
+        lookup.MediaRef.of(m.subject_type, m.subject_id)
+        for m in members
+        if m.subject_type != "image"
+    ]
+    items = await lookup.resolve(session, [*owners, *subjects])
+    images = await lookup.images(
+        session, [m.subject_id for m in members if m.subject_type == "image"]
+    )
+    files: dict[tuple[str, uuid.UUID], Any] = {}
+    for member in members:
+        key = (member.subject_type, member.subject_id)
+        if member.subject_type == "image":
+            files[key] = images.get(member.subject_id)
+        else:
+            item = items.get(lookup.MediaRef.of(member.subject_type, member.subject_id))
+            files[key] = item.file if item is not None else None
+    titles = {ref: item.display_title for ref, item in items.items()}
+    return files, titles
 
 
 async def list_groups(
@@ -180,11 +206,7 @@ async def list_groups(
     ids = [group.id for group in groups]
     members = await repo.members_of(session, ids)
     links = await repo.links_of(session, ids)
-    subjects = [(m.subject_type, m.subject_id) for m in members]
-    files = await repo.files_of(session, subjects)
-    titles = await library_service.describe_items(
-        session, [(m.media_type, m.media_id) for m in members]
-    )
+    files, titles = await _member_facts(session, members)
     result: list[DuplicateGroupRead] = []
     for group in groups:
         mine = [m for m in members if m.group_id == group.id]
@@ -197,7 +219,7 @@ async def list_groups(
                     subject_id=member.subject_id,
                     media_type=member.media_type,
                     media_id=member.media_id,
-                    title=titles.get((member.media_type, member.media_id)),
+                    title=titles.get(lookup.MediaRef.of(member.media_type, member.media_id)),
                     path=getattr(facts, "path", None),
                     size_bytes=getattr(facts, "size_bytes", None),
                     format=_format(facts),

@@ -25,12 +25,13 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from revenge.core import ratelimit
-from revenge.core.clock import utcnow
+from revenge.core import clock, ratelimit
 from revenge.core.config import Settings
 from revenge.core.db import session_scope
 from revenge.core.http import PermanentError, RetryableError, backoff_seconds
+from revenge.core.media import MediaType
 from revenge.fingerprints import repository as repo
+from revenge.fingerprints import tasks
 from revenge.fingerprints.acoustid import (
     AcoustidClient,
     AcoustidKeyRejected,
@@ -42,8 +43,8 @@ from revenge.fingerprints.engines import FingerprintType
 from revenge.fingerprints.engines import chromaprint as cp
 from revenge.fingerprints.models import AcoustidLookup
 from revenge.fingerprints.schemas import AcoustidLookupRead, AcoustidLookupStatus, AcoustidSummary
+from revenge.library import lookup as library_lookup
 from revenge.library import service as library_service
-from revenge.library.models import Track
 
 log = structlog.get_logger(__name__)
 
@@ -90,7 +91,7 @@ async def queue_lookups(
     ids = await library_service.tracks_without_recording_id(session, track_ids)
     if not ids:
         return []
-    now = utcnow()
+    now = clock.utcnow()
     stmt = insert(AcoustidLookup).values(
         [
             {"track_id": track_id, "status": Status.pending, "next_attempt_at": now}
@@ -137,7 +138,7 @@ _BACKFILL = text(
 
 
 async def sweep(session: AsyncSession, settings: Settings) -> bool:
-    """Periodic upkeep; True when due look-ups wait for a drain job.
+    """Periodic upkeep; True when due look-ups wait for a drain job (then one is queued).
 
     Look-ups refused for an API key that is no longer configured come back, and fingerprinted
     tracks without a look-up are queued (a batch at a time).
@@ -145,7 +146,7 @@ async def sweep(session: AsyncSession, settings: Settings) -> bool:
     key = api_key(settings)
     if key is None:
         return False
-    hashed, now = key_hash(key), utcnow()
+    hashed, now = key_hash(key), clock.utcnow()
     await session.execute(_REVIVE_AFTER_KEY_CHANGE, {"now": now, "key_hash": hashed})
     if await key_rejection(session, hashed) is not None:
         return False
@@ -155,7 +156,10 @@ async def sweep(session: AsyncSession, settings: Settings) -> bool:
         .where(AcoustidLookup.status == Status.pending, AcoustidLookup.next_attempt_at <= now)
         .limit(1)
     )
-    return due.first() is not None
+    if due.first() is None:
+        return False
+    await tasks.schedule_acoustid(session)
+    return True
 
 
 async def forget_track(session: AsyncSession, track_id: uuid.UUID) -> None:
@@ -192,7 +196,10 @@ async def _claim_due(session: AsyncSession) -> AcoustidLookup | None:
     # SKIP LOCKED: drains running on several workers each take a different row.
     rows = await session.execute(
         select(AcoustidLookup)
-        .where(AcoustidLookup.status == Status.pending, AcoustidLookup.next_attempt_at <= utcnow())
+        .where(
+            AcoustidLookup.status == Status.pending,
+            AcoustidLookup.next_attempt_at <= clock.utcnow(),
+        )
         .order_by(AcoustidLookup.next_attempt_at, AcoustidLookup.track_id)
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -239,7 +246,7 @@ async def _apply(
     session: AsyncSession,
     settings: Settings,
     lookup: AcoustidLookup,
-    track: Track,
+    track: library_lookup.MediaItem,
     results: list[AcoustidResult],
 ) -> bool:
     """Record what AcoustID answered and fill the id if it qualifies; True if filled."""
@@ -287,7 +294,7 @@ async def _postpone(lookup: AcoustidLookup, exc: RetryableError) -> float:
         cap=BACKOFF_CAP_SECONDS,
         retry_after=exc.retry_after,
     )
-    lookup.next_attempt_at = utcnow() + timedelta(seconds=delay)
+    lookup.next_attempt_at = clock.utcnow() + timedelta(seconds=delay)
     lookup.reason, lookup.status_code = exc.reason, exc.status_code
     if isinstance(exc, AcoustidRateLimited):
         # Every worker holds off, not only this row.
@@ -310,11 +317,13 @@ async def _look_up_one(
     if lookup is None:
         report.stopped_because = "empty"
         return False
-    track = await session.get(Track, lookup.track_id)
+    track = await library_lookup.resolve_one(
+        session, library_lookup.MediaRef(MediaType.track, lookup.track_id)
+    )
     if track is None:
         await session.delete(lookup)
         return True
-    if track.musicbrainz_recording_id:
+    if track.external_ids.musicbrainz_recording:
         _finish(lookup, Status.tagged)
         return True
     fingerprint = await _chromaprint(session, track.id)
@@ -330,7 +339,7 @@ async def _look_up_one(
             max_wait_seconds=MAX_INLINE_WAIT_SECONDS,
         ):
             report.looked_up += 1
-            lookup.looked_up_at = utcnow()
+            lookup.looked_up_at = clock.utcnow()
             results = await client.lookup(*fingerprint)
     except ratelimit.SlotUnavailable as exc:
         report.stopped_because, report.retry_in = "rate_limited", exc.wait
@@ -363,7 +372,17 @@ async def _look_up_one(
 
 async def drain(settings: Settings, *, budget_seconds: float = DRAIN_SECONDS) -> DrainReport:
     """Look up due tracks one at a time (each row its own transaction) until none is due,
-    AcoustID asks us to wait, or the time budget is spent."""
+    AcoustID asks us to wait, or the time budget is spent; then hand over to a fresh drain
+    job if more are due or AcoustID asked us to wait."""
+    report = await _drain(settings, budget_seconds)
+    if report.more_due or report.stopped_because == "rate_limited":
+        async with session_scope() as session:
+            wait = int(report.retry_in or 0) + 1 if report.retry_in else None
+            await tasks.schedule_acoustid(session, in_seconds=wait)
+    return report
+
+
+async def _drain(settings: Settings, budget_seconds: float) -> DrainReport:
     report = DrainReport()
     key = api_key(settings)
     if key is None:
@@ -430,11 +449,20 @@ async def list_lookups(
     where: list[Any] = [] if status is None else [AcoustidLookup.status == status]
     total = await session.scalar(select(func.count()).select_from(AcoustidLookup).where(*where))
     rows = await session.execute(
-        select(AcoustidLookup, Track.title)
-        .join(Track, Track.id == AcoustidLookup.track_id)
+        select(AcoustidLookup)
         .where(*where)
         .order_by(AcoustidLookup.updated_at.desc(), AcoustidLookup.track_id)
         .limit(limit)
         .offset(offset)
     )
-    return [_read(lookup, title) for lookup, title in rows], int(total or 0)
+    lookups = list(rows.scalars())
+    # Look-ups go with their track (foreign key, cascading), so every one has its title.
+    tracks = await library_lookup.resolve(
+        session, [library_lookup.MediaRef(MediaType.track, row.track_id) for row in lookups]
+    )
+    reads = []
+    for lookup in lookups:
+        track = tracks.get(library_lookup.MediaRef(MediaType.track, lookup.track_id))
+        if track is not None:
+            reads.append(_read(lookup, track.title))
+    return reads, int(total or 0)

@@ -1,4 +1,5 @@
-"""Queries: what to fingerprint, storing hashes, index look-ups and the duplicate groups."""
+"""Queries: storing hashes, index look-ups, the duplicate groups and runs (what there is to
+fingerprint is read through the library, in ``subjects``)."""
 
 from __future__ import annotations
 
@@ -21,22 +22,15 @@ from revenge.fingerprints.models import (
     FingerprintRun,
     MediaFingerprint,
 )
-from revenge.library.models import Episode, MediaFile, MediaImage, Movie, Track
 
 # What a subject type is fingerprinted from, in the order a library-wide run visits them.
-SUBJECT_MODELS: dict[str, Any] = {
-    "image": MediaImage,
-    "track": Track,
-    "movie": Movie,
-    "episode": Episode,
-}
-RUN_STAGES = list(SUBJECT_MODELS)
 SOURCE_KINDS = {
     "image": SourceKind.image,
     "track": SourceKind.audio,
     "movie": SourceKind.video,
     "episode": SourceKind.video,
 }
+RUN_STAGES = list(SOURCE_KINDS)
 
 
 @dataclass(frozen=True)
@@ -54,80 +48,6 @@ class Subject:
     @property
     def source_kind(self) -> SourceKind:
         return SOURCE_KINDS[self.subject_type]
-
-
-async def load_subject(
-    session: AsyncSession, subject_type: str, subject_id: uuid.UUID
-) -> Subject | None:
-    if subject_type == "image":
-        image = await session.get(MediaImage, subject_id)
-        if image is None:
-            return None
-        return Subject(
-            "image",
-            image.id,
-            image.media_type,
-            image.media_id,
-            image.path,
-            image.size_bytes,
-            image.mtime,
-        )
-    model = SUBJECT_MODELS.get(subject_type)
-    if model is None:
-        return None
-    row = (
-        await session.execute(
-            select(model.id, MediaFile.path, MediaFile.size_bytes, MediaFile.mtime)
-            .outerjoin(MediaFile, MediaFile.id == model.file_id)
-            .where(model.id == subject_id)
-        )
-    ).first()
-    if row is None:
-        return None
-    return Subject(subject_type, row[0], subject_type, row[0], row[1], row[2] or 0, row[3] or 0.0)
-
-
-async def image_ids_of(
-    session: AsyncSession, media_type: str, media_id: uuid.UUID
-) -> list[uuid.UUID]:
-    rows = await session.execute(
-        select(MediaImage.id)
-        .where(
-            MediaImage.media_type == media_type,
-            MediaImage.media_id == media_id,
-            MediaImage.missing_at.is_(None),
-        )
-        .order_by(MediaImage.id)
-    )
-    return list(rows.scalars())
-
-
-def _stage_query(stage: int) -> Any:
-    model = SUBJECT_MODELS[RUN_STAGES[stage]]
-    query = select(model.id).where(model.missing_at.is_(None))
-    if model is not MediaImage:
-        query = query.where(model.file_id.is_not(None))
-    return model, query
-
-
-async def count_subjects(session: AsyncSession) -> int:
-    total = 0
-    for stage in range(len(RUN_STAGES)):
-        _, query = _stage_query(stage)
-        total += (
-            await session.execute(select(func.count()).select_from(query.subquery()))
-        ).scalar_one()
-    return int(total)
-
-
-async def next_subjects(
-    session: AsyncSession, stage: int, cursor: uuid.UUID | None, limit: int
-) -> list[uuid.UUID]:
-    """The next ``limit`` subject ids of ``stage`` after ``cursor`` (keyset, so resumable)."""
-    model, query = _stage_query(stage)
-    if cursor is not None:
-        query = query.where(model.id > cursor)
-    return list((await session.execute(query.order_by(model.id).limit(limit))).scalars())
 
 
 async def fingerprints_of(
@@ -486,31 +406,6 @@ async def links_of(session: AsyncSession, group_ids: Sequence[uuid.UUID]) -> lis
     return list(rows.scalars())
 
 
-async def files_of(
-    session: AsyncSession, subjects: Sequence[tuple[str, uuid.UUID]]
-) -> dict[tuple[str, uuid.UUID], Any]:
-    """Size/format facts of each subject's file (for sizes, formats and "keep best")."""
-    found: dict[tuple[str, uuid.UUID], Any] = {}
-    by_type: dict[str, list[uuid.UUID]] = {}
-    for subject_type, subject_id in subjects:
-        by_type.setdefault(subject_type, []).append(subject_id)
-    for subject_type, ids in by_type.items():
-        if subject_type == "image":
-            rows = await session.execute(select(MediaImage).where(MediaImage.id.in_(ids)))
-            for image in rows.scalars():
-                found[("image", image.id)] = image
-            continue
-        model = SUBJECT_MODELS[subject_type]
-        file_rows = await session.execute(
-            select(model.id, MediaFile)
-            .join(MediaFile, MediaFile.id == model.file_id)
-            .where(model.id.in_(ids))
-        )
-        for subject_id, media_file in file_rows:
-            found[(subject_type, subject_id)] = media_file
-    return found
-
-
 # --- runs ----------------------------------------------------------------------------------
 
 
@@ -565,3 +460,16 @@ async def forget_media(
                 )
             )
     return sorted(groups)
+
+
+async def stalled_run_ids(session: AsyncSession, chunk_task_name: str) -> list[str]:
+    """Queued or running runs with no chunk job (``chunk_task_name``) waiting or running."""
+    rows = await session.execute(
+        text(
+            "SELECT CAST(r.id AS text) FROM fingerprint_runs r WHERE r.status IN ('queued', 'running') "
+            "AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j WHERE j.task_name = :task "
+            "AND j.status IN ('todo', 'doing') AND j.args->>'run_id' = CAST(r.id AS text))"
+        ),
+        {"task": chunk_task_name},
+    )
+    return list(rows.scalars())

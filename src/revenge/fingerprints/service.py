@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from revenge.core.clock import utcnow
+from revenge.core import clock
 from revenge.core.config import Settings
 from revenge.core.errors import NotFound, Unprocessable
+from revenge.fingerprints import recording_ids, tasks
 from revenge.fingerprints import repository as repo
 from revenge.fingerprints.engines import FingerprintError, FingerprintType, SourceKind, engine_for
 from revenge.fingerprints.engines import chromaprint as cp
@@ -28,12 +29,15 @@ from revenge.fingerprints.schemas import (
     MatchThreshold,
     RunRead,
 )
-from revenge.library import service as library_service
-from revenge.library.models import Album, Artist, Season, Series
+from revenge.fingerprints.subjects import (
+    ITEM_SUBJECTS,
+    count_subjects,
+    load_subject,
+    next_subjects,
+)
+from revenge.library import lookup
 
 RECENT_ERRORS_KEPT = 20
-# Items whose only fingerprints are images are checked for existence here.
-_IMAGE_OWNERS = {"album": Album, "artist": Artist, "series": Series, "season": Season}
 Subject = tuple[str, uuid.UUID]
 
 
@@ -83,7 +87,7 @@ async def generate_subject(
     A file that cannot be fingerprinted is recorded as a failure with its reason, not raised:
     one bad file must not stop a library-wide run.
     """
-    subject = await repo.load_subject(session, subject_type, subject_id)
+    subject = await load_subject(session, subject_type, subject_id)
     if subject is None:
         raise NotFound("fingerprint.item_not_found", type=subject_type, id=str(subject_id))
     outcome = GenerateOutcome(subject_type=subject_type, subject_id=subject_id, status="generated")
@@ -116,26 +120,36 @@ async def generate_item(
     *,
     force: bool = False,
 ) -> GenerateItemResult:
-    """Fingerprint an item's own file (track/film/episode) and all of its images."""
+    """Fingerprint an item's own file (track/film/episode) and all of its images, and queue
+    what follows from the new fingerprints (see ``after_generation``)."""
     subjects: list[Subject] = []
     if target == GenerateTarget.image:
         subjects.append(("image", media_id))
     else:
-        if target.value in repo.SUBJECT_MODELS:
-            if await repo.load_subject(session, target.value, media_id) is None:
-                raise NotFound("fingerprint.item_not_found", type=target.value, id=str(media_id))
-            subjects.append((target.value, media_id))
-        elif await session.get(_IMAGE_OWNERS[target.value], media_id) is None:
+        item = await lookup.resolve_one(session, lookup.MediaRef.of(target.value, media_id))
+        if item is None:
             raise NotFound("fingerprint.item_not_found", type=target.value, id=str(media_id))
-        subjects += [
-            ("image", image_id)
-            for image_id in await repo.image_ids_of(session, target.value, media_id)
-        ]
+        if target.value in ITEM_SUBJECTS:
+            subjects.append((target.value, media_id))
+        subjects += [("image", image_id) for image_id in sorted(i.id for i in item.images)]
     outcomes = [
         await generate_subject(session, settings, subject_type, subject_id, force=force)
         for subject_type, subject_id in subjects
     ]
+    generated = [(o.subject_type, o.subject_id) for o in outcomes if o.status == "generated"]
+    await after_generation(session, settings, generated)
     return GenerateItemResult(media_type=target.value, media_id=media_id, outcomes=outcomes)
+
+
+async def after_generation(
+    session: AsyncSession, settings: Settings, subjects: list[Subject]
+) -> None:
+    """In the transaction that stored new fingerprints: queue duplicate detection, and an
+    AcoustID look-up for new track fingerprints without a recording id (if a key is set)."""
+    await tasks.schedule_detection(session, subjects)
+    tracks = [subject_id for subject_type, subject_id in subjects if subject_type == "track"]
+    if tracks and await recording_ids.queue_lookups(session, settings, tracks):
+        await tasks.schedule_acoustid(session)
 
 
 # --- matching --------------------------------------------------------------------------------
@@ -146,11 +160,10 @@ def _max_offset_items(settings: Settings) -> int:
 
 
 async def _titles(session: AsyncSession, hits: list[MatchHit]) -> None:
-    titles = await library_service.describe_items(
-        session, [(hit.media_type, hit.media_id) for hit in hits]
-    )
-    for hit in hits:
-        hit.title = titles.get((hit.media_type, hit.media_id))
+    refs = [lookup.MediaRef.of(hit.media_type, hit.media_id) for hit in hits]
+    titles = await lookup.display_titles(session, refs)
+    for hit, ref in zip(hits, refs, strict=True):
+        hit.title = titles.get(ref)
 
 
 async def match_chromaprint(
@@ -294,15 +307,25 @@ def run_read(run: FingerprintRun) -> RunRead:
     return read
 
 
-async def start_run(session: AsyncSession) -> tuple[FingerprintRun, bool]:
-    """A new library-wide run, or the one already queued/running (returns created?)."""
+async def start_run(session: AsyncSession) -> FingerprintRun:
+    """A new library-wide run with its first chunk job, or the one already queued/running."""
     active = await repo.active_run(session)
     if active is not None:
-        return active, False
-    run = FingerprintRun(status="queued", total=await repo.count_subjects(session))
+        return active
+    run = FingerprintRun(status="queued", total=await count_subjects(session))
     session.add(run)
     await session.flush()
-    return run, True
+    await tasks.schedule_run(session, run.id)
+    return run
+
+
+async def resume_stalled_runs(session: AsyncSession) -> int:
+    """Re-queue the runs whose chain of chunk jobs broke (worker killed, retries exhausted);
+    returns how many."""
+    stalled = await repo.stalled_run_ids(session, tasks.RUN_LIBRARY.name)
+    for run_id in stalled:
+        await tasks.schedule_run(session, run_id)
+    return len(stalled)
 
 
 async def get_run(session: AsyncSession, run_id: uuid.UUID) -> FingerprintRun:
@@ -315,7 +338,8 @@ async def get_run(session: AsyncSession, run_id: uuid.UUID) -> FingerprintRun:
 async def run_chunk(
     session: AsyncSession, settings: Settings, run_id: uuid.UUID
 ) -> tuple[bool, list[Subject]]:
-    """Fingerprint the next chunk of a run; returns (more to do?, subjects newly fingerprinted).
+    """Fingerprint the next chunk of a run, queue what follows from the new fingerprints and
+    the next chunk; returns (more to do?, subjects newly fingerprinted).
 
     The cursor moves in the same transaction as the fingerprints it covers, so a crash
     repeats at most one chunk and a rerun resumes where the last commit left off.
@@ -324,12 +348,12 @@ async def run_chunk(
     if run is None or run.status in ("done", "failed"):
         return False, []
     if run.status == "queued":
-        run.status, run.started_at = "running", utcnow()
+        run.status, run.started_at = "running", clock.utcnow()
     generated: list[Subject] = []
     budget = settings.fingerprint.run_chunk_size
     while budget > 0 and run.stage < len(repo.RUN_STAGES):
         subject_type = repo.RUN_STAGES[run.stage]
-        ids = await repo.next_subjects(session, run.stage, run.cursor, budget)
+        ids = await next_subjects(session, run.stage, run.cursor, budget)
         if not ids:
             run.stage, run.cursor = run.stage + 1, None
             continue
@@ -355,6 +379,9 @@ async def run_chunk(
         budget -= len(ids)
     more = run.stage < len(repo.RUN_STAGES)
     if not more:
-        run.status, run.finished_at = "done", utcnow()
+        run.status, run.finished_at = "done", clock.utcnow()
     await session.flush()
+    await after_generation(session, settings, generated)
+    if more:
+        await tasks.schedule_next_chunk(session, run_id)
     return more, generated

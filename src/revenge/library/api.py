@@ -11,7 +11,7 @@ from revenge.core.deps import AdminUser, CurrentUser, DbSession
 from revenge.core.errors import problem_responses
 from revenge.core.pagination import Page, PageParams, page_params
 from revenge.core.types import text_query
-from revenge.library import jobs, service
+from revenge.library import service
 from revenge.library.repository import ListFilter
 from revenge.library.schemas import (
     AlbumRead,
@@ -62,7 +62,7 @@ async def list_libraries(
     responses=problem_responses(404, 422),
 )
 async def scan_library(library_id: uuid.UUID, _: AdminUser, session: DbSession) -> LibraryScanRead:
-    return LibraryScanRead.model_validate(await jobs.request_scan(session, library_id))
+    return LibraryScanRead.model_validate(await service.request_scan(session, library_id))
 
 
 @admin_router.get(

@@ -16,8 +16,7 @@ T = TypeVar("T")
 
 
 def _run(work: Callable[[], Awaitable[T]]) -> T:
-    # Imported late: revenge.cli imports this module to register the commands.
-    from revenge.cli import run_with_database
+    from revenge.runtime import run_with_database
 
     return run_with_database(work)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from revenge.core.clock import utcnow
+from revenge.core import clock
 from revenge.core.media import LibraryKind, MediaType
 from revenge.library import naming
 from revenge.library.models import (
@@ -152,7 +152,7 @@ async def sync_images(
             await session.execute(select(MediaImage).where(MediaImage.path.like(escaped + "%")))
         ).scalars()
     }
-    now = utcnow()
+    now = clock.utcnow()
     changed = 0
     seen: set[str] = set()
     for image in images:

@@ -54,10 +54,9 @@ class ItemResolver:
     ) -> None:
         await events.emit(
             session,
-            events.LIBRARY_ITEM_ADDED,
-            media_type=str(media_type),
-            media_id=str(item_id),
-            library_id=str(self.library_id),
+            events.LibraryItemAdded(
+                media_type=str(media_type), media_id=item_id, library_id=self.library_id
+            ),
         )
 
     async def resolve(

@@ -22,8 +22,7 @@ import structlog
 from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from revenge.core import events
-from revenge.core.clock import utcnow
+from revenge.core import clock, events
 from revenge.core.db import session_scope
 from revenge.core.media import LibraryKind, MediaType
 from revenge.library import naming
@@ -40,6 +39,7 @@ from revenge.library.models import (
 )
 from revenge.library.probe import ProbeResult, probe_file
 from revenge.library.tags import AudioTags, read_tags
+from revenge.library.tasks import ScanMustWait
 
 log = structlog.get_logger(__name__)
 
@@ -68,7 +68,7 @@ class ScanError(Exception):
         super().__init__(message)
 
 
-class ScanBusy(ScanError):
+class ScanBusy(ScanError, ScanMustWait):
     """Another scan of the library is running; this one stays queued and is retried."""
 
 
@@ -256,7 +256,7 @@ class LibraryScanner:
             }
             plan = plan_scan(media, images, known)
             self.progress.files_total = len(media)
-            await self._save(session, started_at=utcnow(), error=None)
+            await self._save(session, started_at=clock.utcnow(), error=None)
             log.info(
                 "library.scan_started",
                 library=library.name,
@@ -271,7 +271,7 @@ class LibraryScanner:
     async def _refuse_concurrent(self, session: AsyncSession, scan: LibraryScan) -> None:
         from datetime import timedelta
 
-        fresh_after = utcnow() - timedelta(seconds=STALE_SCAN_SECONDS)
+        fresh_after = clock.utcnow() - timedelta(seconds=STALE_SCAN_SECONDS)
         other = await session.scalar(
             select(LibraryScan.id).where(
                 LibraryScan.library_id == scan.library_id,
@@ -319,7 +319,7 @@ class LibraryScanner:
             if key not in plan.moves:
                 need_probe.add(key)
         probes, tags = await self._inspect(resolver.kind, work, need_probe)
-        now = utcnow()
+        now = clock.utcnow()
         async with session_scope() as session:
             for f in reappeared:
                 file_id = plan.known[str(f.path)].id
@@ -380,7 +380,7 @@ class LibraryScanner:
     async def _finish(
         self, library_id: uuid.UUID, kind: LibraryKind, root: Path, plan: ScanPlan
     ) -> None:
-        now = utcnow()
+        now = clock.utcnow()
         item_type = _KIND_ITEM[kind]
         model = _ITEM_MODELS[item_type]
         async with session_scope() as session:
@@ -402,10 +402,9 @@ class LibraryScanner:
                     self.progress.items_missing += 1
                     await events.emit(
                         session,
-                        events.LIBRARY_ITEM_REMOVED,
-                        media_type=str(item_type),
-                        media_id=str(item_id),
-                        library_id=str(library_id),
+                        events.LibraryItemRemoved(
+                            media_type=str(item_type), media_id=item_id, library_id=library_id
+                        ),
                     )
             if kind == LibraryKind.tv:
                 await _sync_series_presence(session, library_id, now)
@@ -425,7 +424,7 @@ class LibraryScanner:
         log.warning("library.scan_failed", scan=str(self.scan_id), error=message)
         try:
             async with session_scope() as session:
-                await self._save(session, error=message[:2000], finished_at=utcnow())
+                await self._save(session, error=message[:2000], finished_at=clock.utcnow())
         except ScanError:
             pass
         await self._notify()

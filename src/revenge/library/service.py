@@ -14,20 +14,9 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from revenge.core.errors import Conflict, NotFound, Unprocessable
-from revenge.core.media import MediaType
-from revenge.library import repository
-from revenge.library.models import (
-    Album,
-    Artist,
-    Episode,
-    Library,
-    LibraryScan,
-    MediaFile,
-    MediaImage,
-    Movie,
-    Series,
-    Track,
-)
+from revenge.core.media import PLAYABLE_TYPES, MediaType
+from revenge.library import lookup, repository, tasks
+from revenge.library.models import Library, LibraryScan, MediaFile, MediaImage, Track
 from revenge.library.schemas import (
     AlbumRead,
     ArtistRead,
@@ -51,104 +40,33 @@ class PlayableItem:
     file_id: uuid.UUID | None
 
 
-def episode_title(
-    series_title: str, season_number: int, episode_number: int, title: str | None
-) -> str:
-    """An episode's display title ("Show S01E02 – Title"), the one every feature shows."""
-    display = f"{series_title} S{season_number:02d}E{episode_number:02d}"
-    return f"{display} – {title}" if title else display
-
-
-def track_title(artist_name: str, title: str) -> str:
-    """A track's display title ("Artist – Title")."""
-    return f"{artist_name} – {title}"
-
-
 async def get_playable(
     session: AsyncSession, media_type: MediaType, media_id: uuid.UUID
 ) -> PlayableItem | None:
-    """A movie, episode or track by id (None when it does not exist)."""
-    if media_type == MediaType.movie:
-        movie = await session.get(Movie, media_id)
-        if movie is None:
-            return None
-        return PlayableItem(media_type, movie.id, movie.title, movie.duration_ms, movie.file_id)
-    if media_type == MediaType.episode:
-        row = (
-            await session.execute(
-                select(Episode, Series.title)
-                .join(Series, Series.id == Episode.series_id)
-                .where(Episode.id == media_id)
-            )
-        ).first()
-        if row is None:
-            return None
-        episode, series_title = row
-        title = episode_title(
-            series_title, episode.season_number, episode.episode_number, episode.title
-        )
-        return PlayableItem(media_type, episode.id, title, episode.duration_ms, episode.file_id)
-    if media_type == MediaType.track:
-        track_row = (
-            await session.execute(
-                select(Track, Artist.name)
-                .join(Artist, Artist.id == Track.artist_id)
-                .where(Track.id == media_id)
-            )
-        ).first()
-        if track_row is None:
-            return None
-        track, artist = track_row
-        return PlayableItem(
-            media_type, track.id, track_title(artist, track.title), track.duration_ms, track.file_id
-        )
-    return None
-
-
-_TITLE_COLUMNS = {
-    MediaType.movie: (Movie, Movie.title),
-    MediaType.series: (Series, Series.title),
-    MediaType.artist: (Artist, Artist.name),
-    MediaType.album: (Album, Album.title),
-}
+    """A movie, episode or track by id (None when it does not exist); its title is the
+    display title of ``lookup``."""
+    if media_type not in PLAYABLE_TYPES:
+        return None
+    item = await lookup.resolve_one(session, lookup.MediaRef(media_type, media_id))
+    if item is None:
+        return None
+    return PlayableItem(media_type, item.id, item.display_title, item.duration_ms, item.file_id)
 
 
 async def describe_items(
     session: AsyncSession, items: Iterable[tuple[str, uuid.UUID]]
 ) -> dict[tuple[str, uuid.UUID], str]:
     """Display titles for many (media_type, id) pairs: one query per media type, however many
-    items (the same titles as ``get_playable``)."""
-    wanted: dict[str, set[uuid.UUID]] = {}
-    for media_type, media_id in items:
-        wanted.setdefault(str(media_type), set()).add(media_id)
-    titles: dict[tuple[str, uuid.UUID], str] = {}
-    for media_type, ids in wanted.items():
-        kind = MediaType(media_type)
-        if kind in _TITLE_COLUMNS:
-            model, column = _TITLE_COLUMNS[kind]
-            rows = await session.execute(select(model.id, column).where(model.id.in_(ids)))  # type: ignore[attr-defined]
-            titles.update({(media_type, row[0]): row[1] for row in rows})
-        elif kind == MediaType.episode:
-            episodes = await session.execute(
-                select(
-                    Episode.id,
-                    Series.title,
-                    Episode.season_number,
-                    Episode.episode_number,
-                    Episode.title,
-                )
-                .join(Series, Series.id == Episode.series_id)
-                .where(Episode.id.in_(ids))
-            )
-            titles.update({(media_type, r[0]): episode_title(*r[1:]) for r in episodes})
-        elif kind == MediaType.track:
-            tracks = await session.execute(
-                select(Track.id, Artist.name, Track.title)
-                .join(Artist, Artist.id == Track.artist_id)
-                .where(Track.id.in_(ids))
-            )
-            titles.update({(media_type, r[0]): track_title(r[1], r[2]) for r in tracks})
-    return titles
+    items (the titles of ``lookup``, as ``get_playable`` gives them)."""
+    wanted = {(str(media_type), media_id) for media_type, media_id in items}
+    titles = await lookup.display_titles(
+        session, (lookup.MediaRef.of(media_type, media_id) for media_type, media_id in wanted)
+    )
+    return {
+        (media_type, media_id): titles[ref]
+        for media_type, media_id in wanted
+        if (ref := lookup.MediaRef.of(media_type, media_id)) in titles
+    }
 
 
 async def tracks_without_recording_id(
@@ -246,6 +164,14 @@ async def create_scan(session: AsyncSession, library_id: uuid.UUID) -> tuple[Lib
     await session.flush()
     await session.refresh(scan)
     return scan, True
+
+
+async def request_scan(session: AsyncSession, library_id: uuid.UUID) -> LibraryScan:
+    """Queue a scan of the library in the caller's transaction (a waiting scan absorbs it)."""
+    scan, created = await create_scan(session, library_id)
+    if created:
+        await tasks.schedule_scan(session, scan.id, library_id)
+    return scan
 
 
 async def get_scan(session: AsyncSession, scan_id: uuid.UUID) -> LibraryScan:

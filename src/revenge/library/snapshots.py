@@ -10,11 +10,10 @@ import uuid
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from revenge.core.media import MediaType
-from revenge.library.models import Album, Artist, Episode, Movie, Series, Track
+from revenge.core.media import PLAYABLE_TYPES, MediaType
+from revenge.library import lookup
 
 
 @dataclass(frozen=True)
@@ -58,73 +57,50 @@ async def scrobble_snapshot(
 ) -> ItemSnapshot | None:
     """Title, people and external ids of a movie, episode or track (None if it is gone)."""
     kind = MediaType(media_type)
-    if kind == MediaType.movie:
-        movie = await session.get(Movie, media_id)
-        if movie is None:
-            return None
+    if kind not in PLAYABLE_TYPES:
+        return None
+    item = await lookup.resolve_one(session, lookup.MediaRef(kind, media_id))
+    return snapshot_of(item) if item is not None else None
+
+
+def snapshot_of(item: lookup.MediaItem) -> ItemSnapshot:
+    """The snapshot of a resolved movie, episode or track.
+
+    ``title`` is the item's own title, as services expect it (Last.fm's ``track``); an episode
+    without one gets its display title ("Show S01E02"), the one format ``lookup`` names it by.
+    """
+    base: dict[str, Any] = {
+        "media_type": item.kind.value,
+        "media_id": str(item.id),
+        "title": item.name if item.name is not None else item.display_title,
+        "duration_ms": item.duration_ms,
+    }
+    ids = item.external_ids
+    if item.kind == MediaType.episode and item.series is not None:
+        series = item.series
         return ItemSnapshot(
-            media_type=kind.value,
-            media_id=str(movie.id),
-            title=movie.title,
-            duration_ms=movie.duration_ms,
-            year=movie.year,
-            tmdb_id=movie.tmdb_id,
-            imdb_id=movie.imdb_id,
-        )
-    if kind == MediaType.episode:
-        row = (
-            await session.execute(
-                select(Episode, Series)
-                .join(Series, Series.id == Episode.series_id)
-                .where(Episode.id == media_id)
-            )
-        ).first()
-        if row is None:
-            return None
-        episode, series = row
-        return ItemSnapshot(
-            media_type=kind.value,
-            media_id=str(episode.id),
-            title=episode.title
-            or f"{series.title} S{episode.season_number}E{episode.episode_number}",
-            duration_ms=episode.duration_ms,
-            tmdb_id=episode.tmdb_id,
-            imdb_id=episode.imdb_id,
-            tvdb_id=episode.tvdb_id,
-            series_title=series.title,
+            **base,
+            tmdb_id=ids.tmdb,
+            imdb_id=ids.imdb,
+            tvdb_id=ids.tvdb,
+            series_title=series.name,
             series_year=series.year,
-            series_tmdb_id=series.tmdb_id,
-            series_tvdb_id=series.tvdb_id,
-            series_imdb_id=series.imdb_id,
-            season_number=episode.season_number,
-            episode_number=episode.episode_number,
+            series_tmdb_id=series.external_ids.tmdb,
+            series_tvdb_id=series.external_ids.tvdb,
+            series_imdb_id=series.external_ids.imdb,
+            season_number=item.season_number,
+            episode_number=item.episode_number,
         )
-    if kind == MediaType.track:
-        album_artist = Artist.__table__.alias("album_artist")
-        track_row = (
-            await session.execute(
-                select(Track, Artist, Album, album_artist.c.name)
-                .join(Artist, Artist.id == Track.artist_id)
-                .join(Album, Album.id == Track.album_id)
-                .join(album_artist, album_artist.c.id == Album.artist_id)
-                .where(Track.id == media_id)
-            )
-        ).first()
-        if track_row is None:
-            return None
-        track, artist, album, album_artist_name = track_row
+    if item.kind == MediaType.track and item.album is not None and item.artist is not None:
         return ItemSnapshot(
-            media_type=kind.value,
-            media_id=str(track.id),
-            title=track.title,
-            duration_ms=track.duration_ms,
-            year=album.year,
-            artist=artist.name,
-            album=album.title,
-            album_artist=album_artist_name,
-            track_number=track.track_number,
-            musicbrainz_recording_id=track.musicbrainz_recording_id,
-            musicbrainz_release_id=album.musicbrainz_release_id,
-            musicbrainz_artist_id=artist.musicbrainz_artist_id,
+            **base,
+            year=item.year,
+            artist=item.artist.name,
+            album=item.album.name,
+            album_artist=item.album_artist.name if item.album_artist is not None else None,
+            track_number=item.track_number,
+            musicbrainz_recording_id=ids.musicbrainz_recording,
+            musicbrainz_release_id=item.album.external_ids.musicbrainz_release,
+            musicbrainz_artist_id=item.artist.external_ids.musicbrainz_artist,
         )
-    return None
+    return ItemSnapshot(**base, year=item.year, tmdb_id=ids.tmdb, imdb_id=ids.imdb)

@@ -14,7 +14,7 @@ from revenge.core.deps import AppSettings, CurrentUser, DbSession
 from revenge.core.errors import Unauthorized, problem_responses
 from revenge.core.pagination import PageParams, page_params
 from revenge.core.types import text_query
-from revenge.notifications import service, stream
+from revenge.notifications import channel_admin, inbox, stream
 from revenge.notifications.schemas import (
     ChannelCreate,
     ChannelRead,
@@ -39,7 +39,7 @@ Paging = Annotated[PageParams, Depends(page_params)]
 async def list_notifications(
     session: DbSession, user: CurrentUser, paging: Paging, unread_only: bool = False
 ) -> NotificationPage:
-    items, total, unread = await service.list_notifications(
+    items, total, unread = await inbox.list_notifications(
         session, user, paging.limit, paging.offset, unread_only
     )
     return NotificationPage(
@@ -75,7 +75,7 @@ async def notification_stream(request: Request) -> StreamingResponse:
     "/notifications/read-all", response_model=ReadAllResult, responses=problem_responses(401)
 )
 async def read_all(session: DbSession, user: CurrentUser) -> ReadAllResult:
-    return ReadAllResult(marked=await service.mark_all_read(session, user))
+    return ReadAllResult(marked=await inbox.mark_all_read(session, user))
 
 
 @router.post(
@@ -86,7 +86,7 @@ async def read_all(session: DbSession, user: CurrentUser) -> ReadAllResult:
 async def mark_read(
     notification_id: uuid.UUID, session: DbSession, user: CurrentUser
 ) -> NotificationRead:
-    return NotificationRead.model_validate(await service.mark_read(session, user, notification_id))
+    return NotificationRead.model_validate(await inbox.mark_read(session, user, notification_id))
 
 
 @router.delete(
@@ -97,7 +97,7 @@ async def mark_read(
 async def delete_notification(
     notification_id: uuid.UUID, session: DbSession, user: CurrentUser
 ) -> Response:
-    await service.delete_notification(session, user, notification_id)
+    await inbox.delete_notification(session, user, notification_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -107,7 +107,7 @@ async def delete_notification(
     responses=problem_responses(401),
 )
 async def get_preferences(session: DbSession, user: CurrentUser) -> list[PreferenceRead]:
-    return await service.get_preferences(session, user)
+    return await inbox.get_preferences(session, user)
 
 
 @router.patch(
@@ -118,7 +118,7 @@ async def get_preferences(session: DbSession, user: CurrentUser) -> list[Prefere
 async def update_preferences(
     body: PreferencesUpdate, session: DbSession, user: CurrentUser
 ) -> list[PreferenceRead]:
-    return await service.update_preferences(session, user, body)
+    return await inbox.update_preferences(session, user, body)
 
 
 @router.post(
@@ -131,7 +131,7 @@ async def register_push_token(
     body: PushTokenCreate, session: DbSession, user: CurrentUser, settings: AppSettings
 ) -> PushDeviceRead:
     return PushDeviceRead.model_validate(
-        await service.register_push_token(session, user, body, settings)
+        await inbox.register_push_token(session, user, body, settings)
     )
 
 
@@ -145,7 +145,7 @@ async def unregister_push_token(
     user: CurrentUser,
     token: Annotated[str, text_query(min_length=8, max_length=4096)],
 ) -> Response:
-    await service.unregister_push_token(session, user, PushTokenDelete(token=token).token)
+    await inbox.unregister_push_token(session, user, PushTokenDelete(token=token).token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -153,7 +153,7 @@ async def unregister_push_token(
     "/notification-channels", response_model=list[ChannelRead], responses=problem_responses(401)
 )
 async def list_channels(session: DbSession, user: CurrentUser) -> list[ChannelRead]:
-    return await service.list_channels(session, user)
+    return await channel_admin.list_channels(session, user)
 
 
 @router.post(
@@ -165,7 +165,7 @@ async def list_channels(session: DbSession, user: CurrentUser) -> list[ChannelRe
 async def create_channel(
     body: ChannelCreate, session: DbSession, user: CurrentUser, settings: AppSettings
 ) -> ChannelRead:
-    return await service.create_channel(session, user, body, settings)
+    return await channel_admin.create_channel(session, user, body, settings)
 
 
 @router.get(
@@ -174,7 +174,7 @@ async def create_channel(
     responses=problem_responses(401, 404),
 )
 async def get_channel(channel_id: uuid.UUID, session: DbSession, user: CurrentUser) -> ChannelRead:
-    return service.channel_read(await service.get_channel(session, user, channel_id))
+    return await channel_admin.get_channel(session, user, channel_id)
 
 
 @router.patch(
@@ -189,7 +189,7 @@ async def update_channel(
     user: CurrentUser,
     settings: AppSettings,
 ) -> ChannelRead:
-    return await service.update_channel(session, user, channel_id, body, settings)
+    return await channel_admin.update_channel(session, user, channel_id, body, settings)
 
 
 @router.delete(
@@ -198,7 +198,7 @@ async def update_channel(
     responses=problem_responses(401, 404),
 )
 async def delete_channel(channel_id: uuid.UUID, session: DbSession, user: CurrentUser) -> Response:
-    await service.delete_channel(session, user, channel_id)
+    await channel_admin.delete_channel(session, user, channel_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -211,7 +211,7 @@ async def delete_channel(channel_id: uuid.UUID, session: DbSession, user: Curren
 async def test_channel(
     channel_id: uuid.UUID, session: DbSession, user: CurrentUser, settings: AppSettings
 ) -> ChannelTestResult:
-    return await service.test_channel(session, user, channel_id, settings)
+    return await channel_admin.test_channel(session, user, channel_id, settings)
 
 
 # Server-wide, not per user, but only for signed-in users: subscribing needs an account anyway.
@@ -226,4 +226,4 @@ webpush_router = APIRouter(prefix="/notifications", tags=["notifications"])
 async def webpush_public_key(user: CurrentUser, settings: AppSettings) -> WebPushKeyRead:
     """The VAPID public key for ``PushManager.subscribe({applicationServerKey})``; 404
     ``notifications.webpush_unavailable`` when Web Push is switched off."""
-    return service.webpush_public_key(settings)
+    return inbox.webpush_public_key(settings)

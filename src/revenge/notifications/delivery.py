@@ -1,37 +1,34 @@
-"""Draining due deliveries: claim rows with SKIP LOCKED, send concurrently, record every
-attempt. A row marked ``sent`` is never picked again, so a re-run job sends nothing twice."""
+"""Draining due deliveries, batch by batch, each batch one transaction: claim rows with SKIP
+LOCKED, hand them to their channel once (it reads their targets, sends, settles the targets),
+record every attempt. A row marked ``sent`` is never picked again, so a re-run job sends
+nothing twice."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-import structlog
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from revenge.core.clock import utcnow
 from revenge.core.config import Settings, get_settings
 from revenge.core.db import session_scope
-from revenge.core.http import PermanentError, RetryableError, backoff_seconds
-from revenge.notifications import service
+from revenge.core.http import backoff_seconds
+from revenge.notifications import fanout, tasks
 from revenge.notifications.channels.base import (
     DeliveryChannel,
     DeliveryItem,
-    NotSent,
     Outcome,
     Recipient,
-    TargetGone,
 )
 from revenge.notifications.channels.registry import build_channel
 from revenge.notifications.models import Notification, NotificationDelivery
 from revenge.notifications.types import NOTIFICATION_TYPES, ChannelKind, NotificationType
 from revenge.users.models import User
 
-log = structlog.get_logger(__name__)
 BACKOFF_BASE_SECONDS = {ChannelKind.email: 30.0, ChannelKind.push: 15.0, ChannelKind.webhook: 30.0}
 MAX_ERROR_LENGTH = 500
 
@@ -71,7 +68,6 @@ async def _claim(
     kind: ChannelKind,
     user_id: uuid.UUID | None,
     limit: int,
-    settings: Settings,
 ) -> list[DeliveryItem]:
     query = (
         select(
@@ -130,33 +126,6 @@ async def _claim(
             )
         )
     return items
-
-
-async def _attempt(channel: DeliveryChannel, item: DeliveryItem) -> Outcome:
-    try:
-        result = await channel.send(item)
-    except NotSent as exc:
-        return Outcome(item, "skipped", error=str(exc))
-    except TargetGone as exc:
-        return Outcome(
-            item, "failed", response_code=exc.status_code, error=exc.reason, target_gone=True
-        )
-    except PermanentError as exc:
-        return Outcome(item, "failed", response_code=exc.status_code, error=exc.reason)
-    except RetryableError as exc:
-        status = "retry" if item.attempt < channel.max_attempts else "failed"
-        return Outcome(
-            item,
-            status,
-            response_code=exc.status_code,
-            error=exc.reason,
-            retry_after=exc.retry_after,
-        )
-    except Exception as exc:  # a bug or an unexpected library error: keep the work, retry
-        log.exception("notifications.delivery_error", delivery_id=str(item.delivery_id))
-        status = "retry" if item.attempt < channel.max_attempts else "failed"
-        return Outcome(item, status, error=f"{type(exc).__name__}: {exc}")
-    return Outcome(item, "sent", response_code=result.response_code)
 
 
 async def _record(
@@ -230,6 +199,29 @@ async def _record(
     return stats
 
 
+async def _deliver_batch(
+    session: AsyncSession,
+    channel: DeliveryChannel,
+    kind: ChannelKind,
+    user_id: uuid.UUID | None,
+    batch_size: int,
+    concurrency: int,
+) -> tuple[int, DrainStats]:
+    """(deliveries claimed, what became of them) for one batch."""
+    items = await _claim(session, kind, user_id, batch_size)
+    if not items:
+        return 0, DrainStats()
+    stats = DrainStats()
+
+    async def record(outcomes: Sequence[Outcome]) -> None:
+        stats.add(await _record(session, kind, outcomes))
+
+    follow_ups = await channel.deliver(session, items, concurrency=concurrency, record=record)
+    for follow_user, follow_type, follow_data in follow_ups:
+        await fanout.notify(session, follow_user, follow_type, follow_data)
+    return len(items), stats
+
+
 async def deliver_pending(
     kind: ChannelKind,
     *,
@@ -244,30 +236,19 @@ async def deliver_pending(
 
     Each batch is one transaction: rows are locked while being sent (a second worker skips
     them), and their new state commits with the attempt log."""
-    settings = settings or get_settings()
     own_channel = channel is None
-    channel = channel or build_channel(kind, settings)
+    channel = channel or build_channel(kind, settings or get_settings())
     total = DrainStats()
-    semaphore = asyncio.Semaphore(concurrency)
-
-    async def limited(item: DeliveryItem) -> Outcome:
-        async with semaphore:
-            return await _attempt(channel, item)
-
     try:
         batches = 0
         while max_batches is None or batches < max_batches:
             batches += 1
             async with session_scope() as session:
-                items = await _claim(session, kind, user_id, batch_size, settings)
-                if not items:
-                    break
-                await channel.prepare(session, items)
-                outcomes = await asyncio.gather(*(limited(item) for item in items))
-                total.add(await _record(session, kind, outcomes))
-                for follow_user, follow_type, follow_data in await channel.after(session, outcomes):
-                    await service.notify(session, follow_user, follow_type, follow_data)
-            if len(items) < batch_size:
+                claimed, stats = await _deliver_batch(
+                    session, channel, kind, user_id, batch_size, concurrency
+                )
+            total.add(stats)
+            if claimed < batch_size:
                 break
     finally:
         if own_channel:
@@ -286,3 +267,12 @@ async def due_channels(session: AsyncSession) -> list[ChannelKind]:
         .distinct()
     )
     return [ChannelKind(r[0]) for r in rows]
+
+
+async def schedule_due_drains(session: AsyncSession) -> int:
+    """The sweeper: a drain of everybody's deliveries for each channel with some due (their
+    retry time came, or the job that should have sent them was lost). Returns how many."""
+    kinds = await due_channels(session)
+    for kind in kinds:
+        await tasks.schedule_drain_all(session, kind)
+    return len(kinds)

@@ -10,12 +10,13 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from revenge.core.media import MediaType
+from revenge.library import lookup
 from revenge.library import service as library
-from revenge.library.models import Episode, Track
-from revenge.notifications import service
+from revenge.library.lookup import MediaRef
+from revenge.notifications import fanout, tasks
 from revenge.notifications.models import PendingNewContent
 from revenge.notifications.types import NotificationType
-from revenge.users.models import User
+from revenge.users import lookup as users
 
 MAX_LISTED_ITEMS = 20
 
@@ -35,6 +36,8 @@ class ContentGroup:
 async def record_addition(
     session: AsyncSession, media_type: str, media_id: str, library_id: str | None
 ) -> None:
+    """Remember an addition; the flush announcing it (with whatever else arrives meanwhile)
+    is scheduled here, in the same transaction."""
     await session.execute(
         insert(PendingNewContent).values(
             media_type=media_type,
@@ -42,25 +45,20 @@ async def record_addition(
             library_id=uuid.UUID(library_id) if library_id else None,
         )
     )
+    await tasks.schedule_new_content_flush(session)
 
 
 async def _groups(session: AsyncSession, rows: list[PendingNewContent]) -> list[ContentGroup]:
     episodes = [r.media_id for r in rows if r.media_type == MediaType.episode]
     tracks = [r.media_id for r in rows if r.media_type == MediaType.track]
     parents: dict[uuid.UUID, tuple[str, uuid.UUID]] = {}
-    # Grouping needs the parent of an episode/track; library.service has no call for that,
-    # so read the two foreign keys directly (read only).
-    if episodes:
-        for eid, sid in await session.execute(
-            select(Episode.id, Episode.series_id).where(Episode.id.in_(episodes))
-        ):
-            parents[eid] = (MediaType.series.value, sid)
-    if tracks:
-        for tid, aid in await session.execute(
-            select(Track.id, Track.album_id).where(Track.id.in_(tracks))
-        ):
-            if aid is not None:
-                parents[tid] = (MediaType.album.value, aid)
+    # Episodes are announced with their series, tracks with their album.
+    refs = [MediaRef(MediaType.episode, i) for i in episodes]
+    refs += [MediaRef(MediaType.track, i) for i in tracks]
+    for ref, item in (await lookup.resolve(session, refs)).items() if refs else ():
+        owner = item.series or item.album
+        if owner is not None:
+            parents[ref.id] = (owner.ref.media_type.value, owner.ref.id)
     groups: dict[tuple[str, uuid.UUID], ContentGroup] = {}
     for row in rows:
         parent = parents.get(row.media_id, (row.media_type, row.media_id))
@@ -90,7 +88,7 @@ async def flush(session: AsyncSession) -> int:
         wanted.append((group.parent_type, group.parent_id))
         wanted.extend((group.kind, item) for item in group.items[:MAX_LISTED_ITEMS])
     titles = await library.describe_items(session, wanted)
-    user_ids = list(await session.scalars(select(User.id).where(User.is_active.is_(True))))
+    user_ids = await users.active_user_ids(session)
     created = 0
     for group in groups:
         title = titles.get((group.parent_type, group.parent_id))
@@ -109,7 +107,7 @@ async def flush(session: AsyncSession) -> int:
             ],
         }
         created += len(
-            await service.notify_many(
+            await fanout.notify_many(
                 session, user_ids, NotificationType.new_content, data, group_key=group.key
             )
         )

@@ -12,6 +12,7 @@ from revenge.core.clock import utcnow
 from revenge.notifications.models import (
     Notification,
     NotificationChannel,
+    NotificationDelivery,
     NotificationPreference,
     PushDevice,
     any_of,
@@ -66,6 +67,21 @@ async def mark_all_read(session: AsyncSession, user_id: uuid.UUID) -> int:
         .values(read_at=utcnow())
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def pending_deliveries(session: AsyncSession, notification_id: uuid.UUID) -> int:
+    """How many of the notification's deliveries still wait to go out."""
+    return (
+        await session.scalar(
+            select(func.count())
+            .select_from(NotificationDelivery)
+            .where(
+                NotificationDelivery.notification_id == notification_id,
+                NotificationDelivery.status == "pending",
+            )
+        )
+        or 0
+    )
 
 
 async def preferences(

@@ -12,8 +12,8 @@ import psycopg
 
 from revenge.core.db import get_database, to_libpq_url
 from revenge.notifications import repository
+from revenge.notifications.fanout import PG_CHANNEL
 from revenge.notifications.schemas import NotificationRead
-from revenge.notifications.service import PG_CHANNEL
 
 HEARTBEAT_SECONDS = 15.0
 

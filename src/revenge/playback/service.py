@@ -15,8 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from revenge.core import events
-from revenge.core.clock import utcnow
+from revenge.core import clock, events
 from revenge.core.config import PlayRuleSettings, Settings
 from revenge.core.deps import Principal
 from revenge.core.errors import Conflict, NotFound, Unprocessable
@@ -78,7 +77,7 @@ async def record_event(
     ``session_id`` is checked (the caller's session of this item) but does not override the
     time. An event already stored (same item, kind and ``occurred_at``) is ignored.
     """
-    now = utcnow()
+    now = clock.utcnow()
     occurred = (body.occurred_at or now).astimezone(UTC)
     if occurred > now + MAX_CLOCK_SKEW:
         raise Unprocessable("playback.event_in_future")
@@ -141,11 +140,7 @@ async def record_event(
             await session.delete(row)
             if row.ended_at is not None:
                 await events.emit(
-                    session,
-                    events.PLAYBACK_SESSION_REMOVED,
-                    session_id=str(row.id),
-                    user_id=str(row.user_id),
-                    event="merged",
+                    session, events.PlaybackSessionRemoved(session_id=row.id, user_id=row.user_id)
                 )
     await session.flush()
     for row, created in written:
@@ -154,6 +149,7 @@ async def record_event(
             row,
             before=None if created else before[row.id],
             trigger=body.event if row is placed else None,
+            rules=rules,
         )
     return placed
 
@@ -278,34 +274,61 @@ async def _announce(
     *,
     before: _Outcome | None,
     trigger: PlaybackEventType | None,
+    rules: PlayRuleSettings,
 ) -> None:
     """Tell subscribers what changed, once: a new session is started; a session that is
     finished now and was not, or finished with other figures (a late event corrected it), is
     finished (analytics applies only the difference, scrobbles are keyed per play); a session
     still going whose state the event changed is updated. An event that changed nothing about
-    a session announces nothing for it."""
+    a session announces nothing for it. Each event carries the session as it is now."""
     after = _Outcome.of(play)
-    payload = {"session_id": str(play.id), "user_id": str(play.user_id)}
     if before is None:
         event = trigger.value if trigger is not None else "start"
-        await events.emit(session, events.PLAYBACK_SESSION_STARTED, **payload, event=event)
+        await events.emit(session, facts_of(events.PlaybackSessionStarted, play, event, rules))
     if after.finished:
         if before is None or after != before:
             event = trigger.value if trigger is not None else "stop"
-            await events.emit(session, events.PLAYBACK_SESSION_FINISHED, **payload, event=event)
+            await events.emit(session, facts_of(events.PlaybackSessionFinished, play, event, rules))
     elif before is not None and trigger in _STATE_EVENTS and after.state != before.state:
         # A late event may land before a later one that still decides the state: name the
         # state the session is in now.
         event = "pause" if after.state == PAUSED else "resume"
         if trigger == PlaybackEventType.start and after.state != PAUSED:
             event = "start"
-        await events.emit(session, events.PLAYBACK_SESSION_UPDATED, **payload, event=event)
+        await events.emit(session, facts_of(events.PlaybackSessionUpdated, play, event, rules))
+
+
+def facts_of(
+    kind: type[events.PlaybackTransition], play: PlaySession, event: str, rules: PlayRuleSettings
+) -> events.PlaybackTransition:
+    """The session's facts for subscribers. ``counted`` is the play rule's verdict: final once
+    the session ended, "so far" while it goes on (scrobbling's now-playing needs it)."""
+    counted = (
+        play.counted
+        if play.ended_at is not None
+        else meets_play_rule(play.media_type, play.played_ms, play.item_duration_ms, rules)
+    )
+    return kind(
+        session_id=play.id,
+        user_id=play.user_id,
+        media_type=play.media_type,
+        media_id=play.media_id,
+        event=event,
+        state=play.state,
+        position_ms=play.position_ms,
+        played_ms=play.played_ms,
+        counted=counted,
+        started_at=play.started_at,
+        occurred_at=play.last_event_at,
+        ended_at=play.ended_at,
+        item_duration_ms=play.item_duration_ms,
+    )
 
 
 async def close_stale_sessions(session: AsyncSession, settings: Settings, idle: timedelta) -> int:
     """Players that vanish never send ``stop``: end their sessions at their last event."""
     closed = 0
-    for play in await repo.idle_open_sessions(session, utcnow() - idle):
+    for play in await repo.idle_open_sessions(session, clock.utcnow() - idle):
         before = _Outcome.of(play)
         if play.state == "playing" and play.playing_since is not None:
             stretch = int((play.last_event_at - play.playing_since).total_seconds() * 1000)
@@ -314,7 +337,9 @@ async def close_stale_sessions(session: AsyncSession, settings: Settings, idle: 
         play.counted = meets_play_rule(
             play.media_type, play.played_ms, play.item_duration_ms, settings.play_rules
         )
-        await _announce(session, play, before=before, trigger=PlaybackEventType.stop)
+        await _announce(
+            session, play, before=before, trigger=PlaybackEventType.stop, rules=settings.play_rules
+        )
         closed += 1
     return closed
 

@@ -1,4 +1,6 @@
-"""Routes under /api/v1/users/me/scrobbling (thin: parse, call the service, defer the job)."""
+"""Routes under /api/v1/users/me/scrobbling (thin: parse, call one use case, return).
+
+The use cases schedule their own follow-up jobs (delivery, sync, device polls)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from revenge.core.deps import AppSettings, CurrentUser, DbSession, Locale
 from revenge.core.errors import problem_responses
 from revenge.core.pagination import Page, PageParams, page_params
-from revenge.scrobbling import jobs, service
+from revenge.scrobbling import authorisation, connections, queue, service
 from revenge.scrobbling.providers.base import ProviderName
 from revenge.scrobbling.schemas import (
     ConnectionRead,
@@ -34,7 +36,7 @@ QueueStatus = Literal["pending", "sent", "failed", "skipped"]
 async def list_connections(
     user: CurrentUser, session: DbSession, settings: AppSettings, locale: Locale
 ) -> list[ConnectionRead]:
-    return await service.list_connections(session, user.id, settings, locale)
+    return await connections.list_connections(session, user.id, settings, locale)
 
 
 @router.post(
@@ -50,14 +52,9 @@ async def connect(
     locale: Locale,
     body: ConnectRequest | None = None,
 ) -> ConnectResponse:
-    response, device_state = await service.connect(
+    return await authorisation.connect(
         session, user.id, provider, body or ConnectRequest(), settings, locale
     )
-    if device_state is not None:
-        await jobs.schedule_device_poll(session, device_state, response.interval)
-    elif response.connection is not None:
-        await jobs.schedule_delivery(session, user.id, provider.value)
-    return response
 
 
 @router.get(
@@ -73,19 +70,16 @@ async def callback(
     settings: AppSettings,
     locale: Locale,
 ) -> ConnectionRead:
-    read = await service.complete_callback(
+    return await authorisation.complete_callback(
         session, user.id, provider, dict(request.query_params), settings, locale
     )
-    # Plays queued while disconnected (or needing a reconnect) can go now.
-    await jobs.schedule_delivery(session, user.id, provider.value)
-    return read
 
 
 @router.delete("/disconnect/{provider}", status_code=204, responses=problem_responses(404))
 async def disconnect(
     provider: ProviderName, user: CurrentUser, session: DbSession, settings: AppSettings
 ) -> Response:
-    await service.disconnect(session, user.id, provider, settings)
+    await connections.disconnect(session, user.id, provider, settings)
     return Response(status_code=204)
 
 
@@ -100,7 +94,7 @@ async def update_settings(
     settings: AppSettings,
     locale: Locale,
 ) -> ConnectionRead:
-    return await service.update_settings(session, user.id, provider, body, settings, locale)
+    return await connections.update_settings(session, user.id, provider, body, settings, locale)
 
 
 @router.post(
@@ -112,9 +106,7 @@ async def update_settings(
 async def start_sync(
     provider: ProviderName, user: CurrentUser, session: DbSession, settings: AppSettings
 ) -> SyncStarted:
-    connection = await service.request_sync(session, user.id, provider, settings)
-    await jobs.schedule_sync(session, user.id, provider.value)
-    return SyncStarted(provider=provider.value, sync_status=connection.sync_status)
+    return await service.request_sync(session, user.id, provider, settings)
 
 
 @router.get("/queue", response_model=Page[QueueItemRead])
@@ -124,7 +116,7 @@ async def list_queue(
     status: QueueStatus | None = None,
     page: PageParams = Depends(page_params),
 ) -> Page[QueueItemRead]:
-    items, total = await service.list_queue(session, user.id, status, page.limit, page.offset)
+    items, total = await queue.list_queue(session, user.id, status, page.limit, page.offset)
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
@@ -134,9 +126,7 @@ async def list_queue(
 async def retry_queue_item(
     item_id: uuid.UUID, user: CurrentUser, session: DbSession
 ) -> QueueItemRead:
-    item = await service.retry_queue_item(session, user.id, item_id)
-    await jobs.schedule_delivery(session, user.id, item.provider)
-    return service.queue_item_read(item)
+    return await queue.retry_queue_item(session, user.id, item_id)
 
 
 @router.get(

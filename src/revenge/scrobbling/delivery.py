@@ -13,6 +13,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +24,12 @@ from revenge.core.db import session_scope
 from revenge.core.http import ProviderError, backoff_seconds
 from revenge.library.snapshots import ItemSnapshot
 from revenge.scrobbling import repository as repo
+from revenge.scrobbling import tasks
+from revenge.scrobbling.connections import (
+    fresh_credentials,
+    mark_needs_reconnect,
+    refresh_credentials,
+)
 from revenge.scrobbling.models import ScrobbleConnection, ScrobbleQueueItem
 from revenge.scrobbling.providers.base import (
     EPHEMERAL_ACTIONS,
@@ -35,7 +42,6 @@ from revenge.scrobbling.providers.base import (
     retry_rest,
 )
 from revenge.scrobbling.providers.registry import get_provider
-from revenge.scrobbling.service import credentials_of, mark_needs_reconnect, refresh_credentials
 
 log = structlog.get_logger(__name__)
 # Waits up to this long happen inside the job; longer ones are left to the sweep.
@@ -81,12 +87,10 @@ async def _send(
     connection: ScrobbleConnection,
     provider: ScrobbleProvider,
     settings: Settings,
-    http,
+    http: Any,
     items: list[Outbound],
 ) -> DeliveryResult:
-    credentials = credentials_of(connection, settings)
-    if provider.needs_refresh(credentials, clock.utcnow()):
-        credentials = await refresh_credentials(session, connection, provider, settings, http)
+    credentials = await fresh_credentials(session, connection, provider, settings, http)
     try:
         return await provider.deliver(http, credentials, items)
     except AuthExpired:
@@ -183,82 +187,12 @@ async def deliver_pending_scrobbles(
     """Send the due items of one user's queue for one provider, oldest play first."""
     provider = get_provider(provider_name, settings)
     report = DeliveryReport()
-    key = (user_id, provider.name.value)
     async with provider.client() as http:
         while max_batches is None or report.batches < max_batches:
-            pause: float | None = None
             async with session_scope() as session:
-                connection, busy = await repo.lease_connection(
-                    session, user_id, provider.name.value
-                )
-                if connection is None:
-                    report.stopped_because = "busy" if busy else "not_connected"
-                    return report
-                if not connection.enabled or connection.status != "connected":
-                    report.stopped_because = connection.status if connection.enabled else "disabled"
-                    return report
-                now = clock.utcnow()
-                if connection.rate_limited_until and connection.rate_limited_until > now:
-                    wait = (connection.rate_limited_until - now).total_seconds()
-                    if wait > MAX_INLINE_WAIT_SECONDS:
-                        report.stopped_because = "rate_limited"
-                        return report
-                    pause = wait
-                else:
-                    batch = await repo.claim_head(
-                        session, user_id, provider.name.value, now, provider.batch_size
-                    )
-                    if not batch:
-                        report.stopped_because = "empty"
-                        return report
-                    report.batches += 1
-                    stale = await _stale_ephemeral(session, batch, settings)
-                    if stale:
-                        await repo.mark(
-                            session,
-                            [i.id for i in stale],
-                            status="skipped",
-                            now=now,
-                            reason="superseded by a later event",
-                        )
-                        report.skipped += len(stale)
-                    live = [i for i in batch if i not in stale]
-                    if not live:
-                        continue
-                    await _space_writes(provider, key)
-                    outbound = [_outbound(i) for i in live]
-                    try:
-                        result = await _send(
-                            session, connection, provider, settings, http, outbound
-                        )
-                    except ReconnectRequired as exc:
-                        await mark_needs_reconnect(session, connection, exc.reason)
-                        report.stopped_because = "needs_reconnect"
-                        return report
-                    except crypto.DecryptionError:
-                        await mark_needs_reconnect(
-                            session, connection, "stored tokens unreadable (server secret changed)"
-                        )
-                        report.stopped_because = "needs_reconnect"
-                        return report
-                    except ProviderError as exc:
-                        # Token refresh could not reach the provider: everything waits.
-                        result = DeliveryResult(retry_rest(outbound, 0, exc))
-                    finally:
-                        _last_write[key] = time.monotonic()
-                    waiting = await _apply(
-                        session, connection, live, result.outcomes, settings, report
-                    )
-                    connection.last_error = waiting.reason if waiting else None
-                    if waiting is not None:
-                        # Later plays must not overtake the ones now waiting: stop here.
-                        report.stopped_because = "retry_later"
-                        return report
-                    if result.pause_seconds:
-                        connection.rate_limited_until = clock.utcnow() + timedelta(
-                            seconds=result.pause_seconds
-                        )
-                        pause = result.pause_seconds
+                pause = await _next_batch(session, user_id, provider, settings, http, report)
+            if report.stopped_because is not None:
+                return report
             if pause:
                 if pause > MAX_INLINE_WAIT_SECONDS:
                     report.stopped_because = "rate_limited"
@@ -266,6 +200,94 @@ async def deliver_pending_scrobbles(
                 await asyncio.sleep(pause)
     report.stopped_because = report.stopped_because or "batch_limit"
     return report
+
+
+async def _next_batch(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    provider: ScrobbleProvider,
+    settings: Settings,
+    http: Any,
+    report: DeliveryReport,
+) -> float | None:
+    """One transaction: lease the connection and send the head of the queue.
+
+    Sets ``report.stopped_because`` when the drain is over; returns how long to wait before
+    the next batch, if the provider asked for a pause."""
+    connection, busy = await repo.lease_connection(session, user_id, provider.name.value)
+    if connection is None:
+        report.stopped_because = "busy" if busy else "not_connected"
+        return None
+    if not connection.enabled or connection.status != "connected":
+        report.stopped_because = connection.status if connection.enabled else "disabled"
+        return None
+    now = clock.utcnow()
+    if connection.rate_limited_until and connection.rate_limited_until > now:
+        wait = (connection.rate_limited_until - now).total_seconds()
+        if wait > MAX_INLINE_WAIT_SECONDS:
+            report.stopped_because = "rate_limited"
+            return None
+        return wait
+    batch = await repo.claim_head(session, user_id, provider.name.value, now, provider.batch_size)
+    if not batch:
+        report.stopped_because = "empty"
+        return None
+    report.batches += 1
+    stale = await _stale_ephemeral(session, batch, settings)
+    if stale:
+        await repo.mark(
+            session,
+            [i.id for i in stale],
+            status="skipped",
+            now=now,
+            reason="superseded by a later event",
+        )
+        report.skipped += len(stale)
+    live = [i for i in batch if i not in stale]
+    if not live:
+        return None
+    return await _send_batch(session, connection, provider, settings, http, live, report)
+
+
+async def _send_batch(
+    session: AsyncSession,
+    connection: ScrobbleConnection,
+    provider: ScrobbleProvider,
+    settings: Settings,
+    http: Any,
+    live: list[ScrobbleQueueItem],
+    report: DeliveryReport,
+) -> float | None:
+    key = (connection.user_id, provider.name.value)
+    await _space_writes(provider, key)
+    outbound = [_outbound(i) for i in live]
+    try:
+        result = await _send(session, connection, provider, settings, http, outbound)
+    except ReconnectRequired as exc:
+        await mark_needs_reconnect(session, connection, exc.reason)
+        report.stopped_because = "needs_reconnect"
+        return None
+    except crypto.DecryptionError:
+        await mark_needs_reconnect(
+            session, connection, "stored tokens unreadable (server secret changed)"
+        )
+        report.stopped_because = "needs_reconnect"
+        return None
+    except ProviderError as exc:
+        # Token refresh could not reach the provider: everything waits.
+        result = DeliveryResult(retry_rest(outbound, 0, exc))
+    finally:
+        _last_write[key] = time.monotonic()
+    waiting = await _apply(session, connection, live, result.outcomes, settings, report)
+    connection.last_error = waiting.reason if waiting else None
+    if waiting is not None:
+        # Later plays must not overtake the ones now waiting: stop here.
+        report.stopped_because = "retry_later"
+        return None
+    if result.pause_seconds:
+        connection.rate_limited_until = clock.utcnow() + timedelta(seconds=result.pause_seconds)
+        return result.pause_seconds
+    return None
 
 
 async def _stale_ephemeral(
@@ -280,5 +302,10 @@ async def _stale_ephemeral(
     return [i for i in ephemeral if i.id in superseded or i.created_at < cutoff]
 
 
-async def due_deliveries(session: AsyncSession) -> list[tuple[uuid.UUID, str]]:
-    return await repo.due_pairs(session, clock.utcnow())
+async def schedule_due_deliveries(session: AsyncSession) -> int:
+    """A drain job for every (user, provider) with pending, due items: retries come back,
+    restarts lose nothing. Returns how many pairs were found."""
+    pairs = await repo.due_pairs(session, clock.utcnow())
+    for user_id, provider in pairs:
+        await tasks.schedule_delivery(session, user_id, provider)
+    return len(pairs)

@@ -1,17 +1,20 @@
-"""Scrobbling jobs: playback events → queue, queue → providers, periodic sweep, sync, device polls."""
+"""Scrobbling job bodies: playback events → queue, queue → providers, periodic sweep, sync,
+device polls. Imported only by the worker; names, retries and scheduling are in ``tasks.py``.
+
+Each body opens its own transaction and calls one use case, which schedules its own
+follow-up jobs (delivery after queueing, the next device poll, …).
+"""
 
 from __future__ import annotations
 
 import uuid
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Any
 
 from revenge.core import events
 from revenge.core.config import get_settings
 from revenge.core.db import session_scope
-from revenge.core.jobs import DEFAULT_RETRY, BackoffRetry, defer, job_app
-from revenge.playback import service as playback
-from revenge.scrobbling import delivery, service, sync
+from revenge.core.jobs import implements, job_app
+from revenge.scrobbling import authorisation, delivery, queue, sync, tasks
 from revenge.scrobbling.providers.base import PlayTransition
 
 _TRANSITIONS = {
@@ -21,52 +24,37 @@ _TRANSITIONS = {
 }
 
 
-async def schedule_delivery(session: AsyncSession, user_id: uuid.UUID | str, provider: str) -> None:
-    """Coalesced: one waiting drain job per (user, provider) absorbs the others."""
-    await defer(
-        session,
-        process_scrobbles,
-        queueing_lock=f"scrobble:{user_id}:{provider}",
-        user_id=str(user_id),
-        provider=provider,
-    )
-
-
-async def _queue(session_id: str, transition: PlayTransition) -> list[str]:
+async def _queue(play: events.PlaybackTransition, transition: PlayTransition) -> list[str]:
     async with session_scope() as session:
-        providers = await service.queue_play(
-            session, uuid.UUID(session_id), transition, get_settings()
-        )
-        if providers:
-            play = await playback.get_session(session, uuid.UUID(session_id))
-            for provider in providers:
-                await schedule_delivery(session, play.user_id if play else "", provider)
-        return providers
+        return await queue.queue_play(session, play, transition, get_settings())
 
 
-@events.subscribe(events.PLAYBACK_SESSION_STARTED)
-@job_app.task(name="scrobbling.on_session_started", retry=DEFAULT_RETRY)
-async def on_session_started(session_id: str, user_id: str, event: str) -> list[str]:
-    return await _queue(session_id, PlayTransition.started)
+@events.subscribe(events.PlaybackSessionStarted)
+@implements(tasks.ON_SESSION_STARTED)
+async def on_session_started(**facts: Any) -> list[str]:
+    play = events.PlaybackSessionStarted.from_payload(facts)
+    return await _queue(play, PlayTransition.started)
 
 
-@events.subscribe(events.PLAYBACK_SESSION_UPDATED)
-@job_app.task(name="scrobbling.on_session_updated", retry=DEFAULT_RETRY)
-async def on_session_updated(session_id: str, user_id: str, event: str) -> list[str]:
-    transition = _TRANSITIONS.get(event)
+@events.subscribe(events.PlaybackSessionUpdated)
+@implements(tasks.ON_SESSION_UPDATED)
+async def on_session_updated(**facts: Any) -> list[str]:
+    play = events.PlaybackSessionUpdated.from_payload(facts)
+    transition = _TRANSITIONS.get(play.event)
     if transition is None:
         return []
-    return await _queue(session_id, transition)
+    return await _queue(play, transition)
 
 
-@events.subscribe(events.PLAYBACK_SESSION_FINISHED)
-@job_app.task(name="scrobbling.on_session_finished", retry=DEFAULT_RETRY)
-async def on_session_finished(session_id: str, user_id: str, event: str) -> list[str]:
-    return await _queue(session_id, PlayTransition.finished)
+@events.subscribe(events.PlaybackSessionFinished)
+@implements(tasks.ON_SESSION_FINISHED)
+async def on_session_finished(**facts: Any) -> list[str]:
+    play = events.PlaybackSessionFinished.from_payload(facts)
+    return await _queue(play, PlayTransition.finished)
 
 
 # ScrobbleProcessJob: drains one (user, provider); retries of items live in the queue rows.
-@job_app.task(name="scrobbling.process", retry=BackoffRetry(max_attempts=3))
+@implements(tasks.DELIVER)
 async def process_scrobbles(user_id: str, provider: str) -> dict[str, int | str | None]:
     report = await delivery.deliver_pending_scrobbles(uuid.UUID(user_id), provider, get_settings())
     return {
@@ -79,55 +67,23 @@ async def process_scrobbles(user_id: str, provider: str) -> dict[str, int | str 
 
 
 @job_app.periodic(cron="* * * * *")
-@job_app.task(name="scrobbling.sweep", queueing_lock="scrobbling.sweep", retry=DEFAULT_RETRY)
+@implements(tasks.SWEEP)
 async def sweep_scrobble_queue(timestamp: int) -> int:
     """Anything pending and due gets a drain job: retries come back, restarts lose nothing."""
     async with session_scope() as session:
-        pairs = await delivery.due_deliveries(session)
-        for user_id, provider in pairs:
-            await schedule_delivery(session, user_id, provider)
-        return len(pairs)
+        return await delivery.schedule_due_deliveries(session)
 
 
 # ScrobbleSyncJob: paged, resumable import.
-@job_app.task(name="scrobbling.sync", retry=DEFAULT_RETRY)
+@implements(tasks.SYNC)
 async def sync_scrobbles(user_id: str, provider: str) -> str:
     return await sync.sync_provider(uuid.UUID(user_id), provider, get_settings())
 
 
-async def schedule_sync(session: AsyncSession, user_id: uuid.UUID, provider: str) -> None:
-    await defer(
-        session,
-        sync_scrobbles,
-        queueing_lock=f"scrobble-sync:{user_id}:{provider}",
-        user_id=str(user_id),
-        provider=provider,
-    )
-
-
-@job_app.task(name="scrobbling.device_poll", retry=DEFAULT_RETRY)
+@implements(tasks.DEVICE_POLL)
 async def poll_device_authorisation(state_id: str) -> bool:
     """Poll a device-code authorisation until approved, denied or expired."""
     async with session_scope() as session:
-        wait = await service.poll_device_authorisation(session, uuid.UUID(state_id), get_settings())
-        if wait is not None:
-            await defer(
-                session, poll_device_authorisation, schedule_in={"seconds": wait}, state_id=state_id
-            )
-            return False
-        state = await session.get(service.ScrobbleAuthState, uuid.UUID(state_id))
-        if state is not None and state.status == "done":
-            # Plays queued while the user was disconnected can go now.
-            await schedule_delivery(session, state.user_id, state.provider)
-        return True
-
-
-async def schedule_device_poll(
-    session: AsyncSession, state_id: uuid.UUID, interval: int | None
-) -> None:
-    await defer(
-        session,
-        poll_device_authorisation,
-        schedule_in={"seconds": interval or 5},
-        state_id=str(state_id),
-    )
+        return await authorisation.poll_device_authorisation(
+            session, uuid.UUID(state_id), get_settings()
+        )

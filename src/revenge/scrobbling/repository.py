@@ -11,7 +11,14 @@ from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from revenge.scrobbling.models import ScrobbleConnection, ScrobbleQueueItem
+from revenge.scrobbling.models import (
+    ScrobbleAuthState,
+    ScrobbleConnection,
+    ScrobbleHistoryImport,
+    ScrobbleQueueItem,
+    ScrobbleRating,
+    ScrobbleWatchlistItem,
+)
 
 # Bulk updates by id: the claimed rows are not read again in the same session, and letting the
 # ORM "evaluate" ``id IN (…)`` against every loaded object costs O(batch²) uuid comparisons.
@@ -276,3 +283,56 @@ async def hold_queue(
         .values(next_attempt_at=until),
         execution_options=_NO_SYNC,
     )
+
+
+async def skip_pending(
+    session: AsyncSession, user_id: uuid.UUID, provider: str, *, reason: str
+) -> None:
+    """Give up what is still waiting for one provider (it can no longer be sent)."""
+    await session.execute(
+        update(ScrobbleQueueItem)
+        .where(
+            ScrobbleQueueItem.user_id == user_id,
+            ScrobbleQueueItem.provider == provider,
+            ScrobbleQueueItem.status == "pending",
+        )
+        .values(status="skipped", last_error=reason)
+    )
+
+
+async def auth_state_by_digest(session: AsyncSession, digest: str) -> ScrobbleAuthState | None:
+    """The authorisation state a callback names, row-locked (it is used once)."""
+    return (
+        await session.execute(
+            select(ScrobbleAuthState)
+            .where(ScrobbleAuthState.state_digest == digest)
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+
+
+# What a sync brings in, by kind: the model and the column that dates an entry.
+_IMPORTED: dict[str, tuple[Any, Any]] = {
+    "history": (ScrobbleHistoryImport, ScrobbleHistoryImport.watched_at),
+    "watchlist": (ScrobbleWatchlistItem, ScrobbleWatchlistItem.listed_at),
+    "ratings": (ScrobbleRating, ScrobbleRating.rated_at),
+}
+
+
+async def list_imported(
+    session: AsyncSession, user_id: uuid.UUID, provider: str, kind: str, limit: int, offset: int
+) -> tuple[list[tuple[Any, datetime | None]], int]:
+    """One kind of imported entries, newest first, each with its date: (entry, at)."""
+    model, when = _IMPORTED[kind]
+    condition = (model.user_id == user_id) & (model.provider == provider)
+    total = (
+        await session.execute(select(func.count()).select_from(model).where(condition))
+    ).scalar_one()
+    rows = await session.execute(
+        select(model)
+        .where(condition)
+        .order_by(when.desc().nulls_last())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [(row, getattr(row, when.key)) for row in rows.scalars()], int(total)

@@ -17,10 +17,14 @@ from revenge.core.config import Settings
 from revenge.core.db import session_scope
 from revenge.core.http import PermanentError, RetryableError
 from revenge.scrobbling import repository as repo
+from revenge.scrobbling.connections import (
+    fresh_credentials,
+    mark_needs_reconnect,
+    refresh_credentials,
+)
 from revenge.scrobbling.models import ScrobbleHistoryImport, ScrobbleRating, ScrobbleWatchlistItem
 from revenge.scrobbling.providers.base import AuthExpired, ImportedItem, ReconnectRequired
 from revenge.scrobbling.providers.registry import get_provider
-from revenge.scrobbling.service import credentials_of, mark_needs_reconnect, refresh_credentials
 
 
 async def _store(
@@ -101,11 +105,9 @@ async def sync_provider(
                 connection.sync_status = "running"
                 since = connection.last_sync_at
                 try:
-                    credentials = credentials_of(connection, settings)
-                    if provider.needs_refresh(credentials, clock.utcnow()):
-                        credentials = await refresh_credentials(
-                            session, connection, provider, settings, http
-                        )
+                    credentials = await fresh_credentials(
+                        session, connection, provider, settings, http
+                    )
                     try:
                         page = await provider.sync_page(
                             http, credentials, connection.sync_cursor, since

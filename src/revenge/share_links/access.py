@@ -16,7 +16,7 @@ import hmac
 import uuid
 from datetime import datetime
 
-from revenge.core.clock import utcnow
+from revenge.core import clock
 
 COOKIE_NAME = "revenge_share_access"
 _CONTEXT = b"revenge.share_links.access.v1:"
@@ -28,9 +28,9 @@ def _signature(secret: str, grant_id: uuid.UUID, expires: int) -> str:
 
 
 def issue(secret: str, grant_id: uuid.UUID, ttl_seconds: int) -> tuple[str, datetime]:
-    expires = int(utcnow().timestamp()) + ttl_seconds
+    expires = int(clock.utcnow().timestamp()) + ttl_seconds
     token = f"{grant_id.hex}.{expires}.{_signature(secret, grant_id, expires)}"
-    return token, datetime.fromtimestamp(expires, tz=utcnow().tzinfo)
+    return token, datetime.fromtimestamp(expires, tz=clock.utcnow().tzinfo)
 
 
 def is_valid(secret: str, grant_id: uuid.UUID, token: str | None) -> bool:
@@ -46,4 +46,4 @@ def is_valid(secret: str, grant_id: uuid.UUID, token: str | None) -> bool:
     # Compare the signature first and always: the answer's timing does not depend on which
     # part was wrong.
     signature_ok = hmac.compare_digest(signature.encode(), expected.encode())
-    return signature_ok and token_grant == grant_id.hex and expires > utcnow().timestamp()
+    return signature_ok and token_grant == grant_id.hex and expires > clock.utcnow().timestamp()

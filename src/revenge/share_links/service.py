@@ -18,8 +18,7 @@ import anyio
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from revenge.core import ratelimit
-from revenge.core.clock import utcnow
+from revenge.core import clock, ratelimit
 from revenge.core.config import Settings
 from revenge.core.deps import Principal
 from revenge.core.errors import (
@@ -39,7 +38,7 @@ from revenge.core.security import (
     token_digest,
     verify_password_async,
 )
-from revenge.library import service as library
+from revenge.library import lookup
 from revenge.share_links import access, repository
 from revenge.share_links.models import MediaGrant
 from revenge.share_links.ranges import (
@@ -83,7 +82,7 @@ class Visitor:
 
 
 def grant_state(grant: MediaGrant, now: datetime | None = None) -> GrantState:
-    now = now or utcnow()
+    now = now or clock.utcnow()
     if grant.revoked_at is not None:
         return "revoked"
     if grant.expires_at is not None and grant.expires_at <= now:
@@ -124,7 +123,7 @@ async def create_grant(
     policy = settings.share
     if not policy.users_may_share and not user.is_admin:
         raise Forbidden("share_link.sharing_disabled")
-    now = utcnow()
+    now = clock.utcnow()
     expires_at = body.expires_at
     if expires_at is not None and expires_at <= now:
         raise Unprocessable("share_link.expiry_in_past")
@@ -137,7 +136,8 @@ async def create_grant(
     if policy.password_required and not body.password:
         raise Unprocessable("share_link.password_required_by_policy")
     media_type = MediaType(body.media_type)
-    if not await repository.item_exists(session, media_type, body.media_id):
+    item = await lookup.resolve_one(session, lookup.MediaRef(media_type, body.media_id))
+    if item is None:
         raise NotFound("share_link.item_not_found")
     token = new_token(nbytes=TOKEN_BYTES)
     password_hash = await hash_password_async(body.password) if body.password else None
@@ -157,8 +157,7 @@ async def create_grant(
     session.add(grant)
     await session.flush()
     await session.refresh(grant)
-    titles = await library.describe_items(session, [(grant.media_type, grant.media_id)])
-    read = _read(grant, titles.get((grant.media_type, grant.media_id)))
+    read = _read(grant, item.display_title)
     log.info("share_link.created", grant_id=str(grant.id), media_type=grant.media_type)
     return GrantCreated(
         **read.model_dump(),
@@ -171,8 +170,9 @@ async def list_grants(
     session: AsyncSession, user: Principal, limit: int, offset: int
 ) -> tuple[list[GrantRead], int]:
     grants, total = await repository.grants_of_owner(session, user.id, limit, offset)
-    titles = await library.describe_items(session, [(g.media_type, g.media_id) for g in grants])
-    return [_read(g, titles.get((g.media_type, g.media_id))) for g in grants], total
+    refs = [lookup.MediaRef.of(g.media_type, g.media_id) for g in grants]
+    titles = await lookup.display_titles(session, refs)
+    return [_read(g, titles.get(ref)) for g, ref in zip(grants, refs, strict=True)], total
 
 
 async def revoke_grant(session: AsyncSession, user: Principal, grant_id: uuid.UUID) -> None:
@@ -180,7 +180,7 @@ async def revoke_grant(session: AsyncSession, user: Principal, grant_id: uuid.UU
     grant = await repository.grant_of_owner(session, user.id, grant_id)
     if grant is None:
         raise NotFound("share_link.grant_not_found")
-    await repository.revoke(session, grant, utcnow())
+    await repository.revoke(session, grant, clock.utcnow())
     log.info("share_link.revoked", grant_id=str(grant.id))
 
 
@@ -227,16 +227,27 @@ async def _count_view(
     return access.issue(settings.secret, grant.id, settings.share.access_ttl_seconds)
 
 
-def _shared(item: repository.PublicItem) -> SharedItem:
+def _shared(item: lookup.MediaItem) -> SharedItem:
+    """What a share page may show of an item: no paths, no owners, no library internals. The
+    title is the item's own; the series (of an episode) or artist (of an album or track) is
+    the subtitle."""
+    subtitle = None
+    season_number = number = None
+    if item.kind == MediaType.episode:
+        subtitle = item.series.name if item.series is not None else None
+        season_number, number = item.season_number, item.episode_number
+    elif item.kind in (MediaType.album, MediaType.track):
+        subtitle = item.artist.name if item.artist is not None else None
+        season_number, number = item.disc_number, item.track_number
     return SharedItem(
-        media_type=item.media_type,
+        media_type=item.kind.value,
         id=item.id,
         title=item.title,
-        subtitle=item.subtitle,
+        subtitle=subtitle,
         year=item.year,
         duration_ms=item.duration_ms,
-        season_number=item.season_number,
-        number=item.number,
+        season_number=season_number,
+        number=number,
     )
 
 
@@ -268,11 +279,11 @@ async def open_page(
         token_out, expires_out = access_token, None
     else:
         token_out, expires_out = await _count_view(session, settings, grant, visitor, "opened")
-    item = await repository.public_item(session, media_type, grant.media_id)
+    ref = lookup.MediaRef(media_type, grant.media_id)
+    item = await lookup.resolve_one(session, ref)
     if item is None:  # the item left the library after the link was made
         raise NotFound("share_link.item_not_found")
-    items = await repository.children(session, media_type, grant.media_id)
-    artwork = await repository.artwork_path(session, media_type, grant.media_id)
+    items = await lookup.children(session, ref)
     return SharePage(
         media_type=grant.media_type,
         requires_password=grant.requires_password,
@@ -282,7 +293,7 @@ async def open_page(
         allow_download=grant.allow_download,
         item=_shared(item),
         items=[_shared(child) for child in items],
-        has_artwork=artwork is not None,
+        has_artwork=item.artwork_path is not None,
         access_token=token_out,
         access_expires_at=expires_out,
     )
@@ -423,7 +434,8 @@ async def artwork(
             raise Forbidden("share_link.password_required")
         if grant_state(grant) == "used_up":
             raise _refuse(session, grant, visitor, "used_up")
-    path = await repository.artwork_path(session, MediaType(grant.media_type), grant.media_id)
+    item = await lookup.resolve_one(session, lookup.MediaRef.of(grant.media_type, grant.media_id))
+    path = item.artwork_path if item is not None else None
     if path is None or not await anyio.Path(path).is_file():
         raise NotFound("share_link.no_artwork")
     return path

@@ -10,8 +10,7 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from revenge.core import ratelimit
-from revenge.core.clock import utcnow
+from revenge.core import clock, ratelimit
 from revenge.core.config import Settings
 from revenge.core.deps import Principal
 from revenge.core.errors import BadRequest, Conflict, Forbidden, NotFound, RateLimited, Unauthorized
@@ -57,7 +56,7 @@ async def authenticate(
     session: AsyncSession, bearer: str | None, api_key: str | None
 ) -> Principal | None:
     """The caller behind a bearer token or an API key; None when neither is valid."""
-    now = utcnow()
+    now = clock.utcnow()
     if bearer:
         found = await repository.get_session_by_access(session, token_digest(bearer), now)
         if found is None:
@@ -81,7 +80,7 @@ async def _issue_tokens(
     user_agent: str | None,
     family_id: uuid.UUID | None = None,
 ) -> TokenPair:
-    now = utcnow()
+    now = clock.utcnow()
     access, refresh = new_token(ACCESS_PREFIX), new_token(REFRESH_PREFIX)
     session.add(
         AuthSession(
@@ -135,7 +134,7 @@ async def login(
         raise Unauthorized("auth.invalid_credentials")
     if needs_rehash(user.password_hash):
         user.password_hash = await hash_password_async(password)
-    user.last_login_at = utcnow()
+    user.last_login_at = clock.utcnow()
     await ratelimit.forgive(session, ip_key, window_seconds=window)
     await ratelimit.reset(session, user_key)
     log.info("auth.login", user_id=str(user.id))
@@ -151,7 +150,7 @@ async def refresh(
     may hold it: every session of its family (this login and all refreshed from it) ends.
     """
     auth_session = await repository.get_session_by_refresh(session, token_digest(refresh_token))
-    now = utcnow()
+    now = clock.utcnow()
     if auth_session is not None and auth_session.revoked_at is not None:
         await repository.revoke_family(session, auth_session.family_id, now)
         await session.commit()  # the revocation stands although the answer is an error
@@ -171,7 +170,7 @@ async def logout(session: AsyncSession, principal: Principal) -> None:
         raise BadRequest("auth.logout_requires_session")
     auth_session = await session.get(AuthSession, principal.session_id)
     if auth_session is not None and auth_session.revoked_at is None:
-        auth_session.revoked_at = utcnow()
+        auth_session.revoked_at = clock.utcnow()
 
 
 async def get_me(session: AsyncSession, principal: Principal) -> User:
@@ -193,7 +192,7 @@ async def update_me(session: AsyncSession, principal: Principal, changes: UserUp
         # Every other login ends: a password change is often a reaction to a leak. This one
         # keeps its access token until it expires, but its refresh token ends too, so no
         # token issued before the change outlives it. API keys stay (README "Security").
-        now = utcnow()
+        now = clock.utcnow()
         await repository.revoke_user_sessions(session, user.id, now, keep=principal.session_id)
         await repository.end_refresh(session, principal.session_id, now)
     for field in ("display_name", "email", "locale", "timezone"):
@@ -245,13 +244,13 @@ async def admin_update_user(
         raise Conflict("users.last_admin")
     if data.get("password"):
         user.password_hash = await hash_password_async(data.pop("password"))
-        await repository.revoke_user_sessions(session, user.id, utcnow())
+        await repository.revoke_user_sessions(session, user.id, clock.utcnow())
     data.pop("password", None)
     for field, value in data.items():
         if value is not None or field in ("email", "display_name", "locale"):
             setattr(user, field, value)
     if data.get("is_active") is False:
-        await repository.revoke_user_sessions(session, user.id, utcnow())
+        await repository.revoke_user_sessions(session, user.id, clock.utcnow())
     await session.flush()
     return user
 

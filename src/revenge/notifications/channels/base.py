@@ -1,16 +1,22 @@
-"""The protocol every delivery channel implements, and the data a send needs."""
+"""The protocol every delivery channel implements, the data a send needs, and how one batch's
+sends run (concurrently, each failure classified into an ``Outcome``)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from revenge.core.http import PermanentError, RetryableError
 from revenge.notifications.types import ChannelKind, NotificationType
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -25,7 +31,8 @@ class Recipient:
 
 @dataclass
 class DeliveryItem:
-    """One due delivery, loaded with everything a channel needs to send it."""
+    """One due delivery, loaded with everything a channel needs to send it except its target
+    (the channel loads the targets of a whole batch at once)."""
 
     delivery_id: uuid.UUID
     notification_id: uuid.UUID
@@ -38,8 +45,6 @@ class DeliveryItem:
     data: dict[str, Any]
     created_at: datetime
     recipient: Recipient
-    # Filled by the channel's ``prepare`` (a webhook's config, a push device, an address).
-    target: Any = None
 
 
 @dataclass
@@ -57,11 +62,14 @@ class Outcome:
     retry_after: float | None = None
     # The target is gone for good (unregistered device, 410 webhook): stop using it.
     target_gone: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
-# (user id, notification type, data) to pass to ``service.notify``.
+# (user id, notification type, data) to pass to ``fanout.notify``.
 FollowUp = tuple[uuid.UUID, NotificationType, dict[str, Any]]
+
+
+# Stores a batch's outcomes on its delivery rows (and logs the attempts): the delivery job's.
+RecordOutcomes = Callable[[Sequence[Outcome]], Awaitable[None]]
 
 
 class TargetGone(Exception):
@@ -80,9 +88,11 @@ class NotSent(Exception):
 class DeliveryChannel(Protocol):
     """Sends notifications to one kind of target.
 
-    ``targets`` and ``prepare``/``after`` run on the caller's session; ``send`` does only I/O
-    (it runs concurrently) and raises ``RetryableError``, ``PermanentError``, ``TargetGone``
-    or ``NotSent`` from ``revenge.core.http`` / this module when it did not deliver.
+    The fan-out asks ``targets``; the delivery job hands each claimed batch to ``deliver``
+    once, which reads the batch's targets, sends, has the outcomes recorded and settles the
+    targets' own state, all on the caller's session. A send raises ``RetryableError``,
+    ``PermanentError``, ``TargetGone`` or ``NotSent`` when it did not deliver; ``send_all``
+    turns those into outcomes.
     """
 
     kind: ChannelKind
@@ -94,15 +104,67 @@ class DeliveryChannel(Protocol):
         """The target keys each recipient currently has for this channel."""
         ...
 
-    async def prepare(self, session: AsyncSession, items: Sequence[DeliveryItem]) -> None:
-        """Load each item's ``target`` (items whose target vanished keep ``None``)."""
-        ...
-
-    async def send(self, item: DeliveryItem) -> SendResult: ...
-
-    async def after(self, session: AsyncSession, outcomes: Sequence[Outcome]) -> list[FollowUp]:
-        """Side effects of a batch (disable dead devices, count a webhook's failures); returns
-        notifications to send because of them (e.g. "your webhook was disabled")."""
+    async def deliver(
+        self,
+        session: AsyncSession,
+        items: Sequence[DeliveryItem],
+        *,
+        concurrency: int,
+        record: RecordOutcomes,
+    ) -> list[FollowUp]:
+        """Deliver one claimed batch: load the items' targets (one read), send (I/O only, at
+        most ``concurrency`` at once), ``record`` the outcomes, then settle the targets from
+        them (disable a dead device, count a webhook's failures; settling comes last because
+        disabling a webhook fails its deliveries still pending, this batch's retries among
+        them). Returns the notifications to send because of it ("your webhook was
+        disabled")."""
         ...
 
     async def aclose(self) -> None: ...
+
+
+async def attempt(
+    send: Callable[[], Awaitable[SendResult]], item: DeliveryItem, max_attempts: int
+) -> Outcome:
+    """Run one send and classify what happened; never raises."""
+    try:
+        result = await send()
+    except NotSent as exc:
+        return Outcome(item, "skipped", error=str(exc))
+    except TargetGone as exc:
+        return Outcome(
+            item, "failed", response_code=exc.status_code, error=exc.reason, target_gone=True
+        )
+    except PermanentError as exc:
+        return Outcome(item, "failed", response_code=exc.status_code, error=exc.reason)
+    except RetryableError as exc:
+        status = "retry" if item.attempt < max_attempts else "failed"
+        return Outcome(
+            item,
+            status,
+            response_code=exc.status_code,
+            error=exc.reason,
+            retry_after=exc.retry_after,
+        )
+    except Exception as exc:  # a bug or an unexpected library error: keep the work, retry
+        log.exception("notifications.delivery_error", delivery_id=str(item.delivery_id))
+        status = "retry" if item.attempt < max_attempts else "failed"
+        return Outcome(item, status, error=f"{type(exc).__name__}: {exc}")
+    return Outcome(item, "sent", response_code=result.response_code)
+
+
+async def send_all(
+    items: Sequence[DeliveryItem],
+    send: Callable[[DeliveryItem], Awaitable[SendResult]],
+    *,
+    max_attempts: int,
+    concurrency: int,
+) -> list[Outcome]:
+    """Every item's outcome, in order; at most ``concurrency`` sends at once."""
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def limited(item: DeliveryItem) -> Outcome:
+        async with semaphore:
+            return await attempt(lambda: send(item), item, max_attempts)
+
+    return list(await asyncio.gather(*(limited(item) for item in items)))

@@ -22,9 +22,10 @@ from revenge.notifications.channels.base import (
     DeliveryItem,
     FollowUp,
     NotSent,
-    Outcome,
     Recipient,
+    RecordOutcomes,
     SendResult,
+    send_all,
 )
 from revenge.notifications.models import NotificationChannel, any_of
 from revenge.notifications.types import ChannelKind
@@ -121,29 +122,51 @@ class EmailChannel:
                 result[user_id] = [ACCOUNT_ADDRESS]
         return result
 
-    async def prepare(self, session: AsyncSession, items: Sequence[DeliveryItem]) -> None:
+    async def deliver(
+        self,
+        session: AsyncSession,
+        items: Sequence[DeliveryItem],
+        *,
+        concurrency: int,
+        record: RecordOutcomes,
+    ) -> list[FollowUp]:
+        addresses = await self._addresses(session, items)
+        outcomes = await send_all(
+            items,
+            lambda item: self._send(item, addresses[item.delivery_id]),
+            max_attempts=self.max_attempts,
+            concurrency=concurrency,
+        )
+        await record(outcomes)
+        return []
+
+    async def _addresses(
+        self, session: AsyncSession, items: Sequence[DeliveryItem]
+    ) -> dict[uuid.UUID, str | None]:
+        """Each item's address, by delivery id: the account's own, or an enabled override's."""
         ids = [uuid.UUID(i.target_key) for i in items if i.target_key != ACCOUNT_ADDRESS]
-        addresses: dict[str, str] = {}
+        overrides: dict[str, str | None] = {}
         if ids:
             rows = await session.execute(
                 select(NotificationChannel.id, NotificationChannel.config).where(
                     any_of(NotificationChannel.id, ids), NotificationChannel.enabled.is_(True)
                 )
             )
-            addresses = {str(cid): cfg.get("address") for cid, cfg in rows}
-        for item in items:
-            if item.target_key == ACCOUNT_ADDRESS:
-                item.target = item.recipient.email
-            else:
-                item.target = addresses.get(item.target_key)
+            overrides = {str(cid): cfg.get("address") for cid, cfg in rows}
+        return {
+            item.delivery_id: item.recipient.email
+            if item.target_key == ACCOUNT_ADDRESS
+            else overrides.get(item.target_key)
+            for item in items
+        }
 
-    async def send(self, item: DeliveryItem) -> SendResult:
+    async def _send(self, item: DeliveryItem, address: str | None) -> SendResult:
         smtp: SmtpSettings = self.settings.smtp
         if not smtp.host:
             raise NotSent("SMTP is not configured (REVENGE_SMTP_HOST)")
-        if not item.target:
+        if not address:
             raise NotSent("no email address")
-        message = build_message(item, item.target, self.settings)
+        message = build_message(item, address, self.settings)
         context = ssl.create_default_context(cafile=smtp.ca_file)
         try:
             errors, response = await aiosmtplib.send(
@@ -174,9 +197,6 @@ class EmailChannel:
             raise PermanentError(f"recipient refused: {errors}")
         code = int(response.split(" ", 1)[0]) if response[:3].isdigit() else 250
         return SendResult(response_code=code)
-
-    async def after(self, session: AsyncSession, outcomes: Sequence[Outcome]) -> list[FollowUp]:
-        return []
 
     async def aclose(self) -> None:
         return None

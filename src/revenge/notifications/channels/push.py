@@ -8,7 +8,8 @@ import base64
 import json
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,10 @@ from revenge.notifications.channels.base import (
     NotSent,
     Outcome,
     Recipient,
+    RecordOutcomes,
     SendResult,
     TargetGone,
+    send_all,
 )
 from revenge.notifications.channels.ssrf import UnsafeTarget, check_url
 from revenge.notifications.models import PushDevice, any_of
@@ -199,6 +202,13 @@ class WebPushClient:
         await self.http.aclose()
 
 
+@dataclass(frozen=True)
+class _Device:
+    kind: str  # fcm | webpush
+    token: str  # FCM token or Web Push endpoint URL
+    keys: dict[str, Any] | None
+
+
 class PushChannel:
     """One delivery per active device; the device kind picks the sender."""
 
@@ -209,7 +219,7 @@ class PushChannel:
         self.settings = settings
         self._fcm: FcmClient | None = None
         self._webpush: WebPushClient | None = None
-        self._senders: dict[str, Callable[[DeliveryItem], Any]] = {
+        self._senders: dict[str, Callable[[DeliveryItem, _Device], Awaitable[SendResult]]] = {
             "fcm": self._send_fcm,
             "webpush": self._send_webpush,
         }
@@ -228,23 +238,42 @@ class PushChannel:
             result.setdefault(user_id, []).append(str(device_id))
         return result
 
-    async def prepare(self, session: AsyncSession, items: Sequence[DeliveryItem]) -> None:
+    async def deliver(
+        self,
+        session: AsyncSession,
+        items: Sequence[DeliveryItem],
+        *,
+        concurrency: int,
+        record: RecordOutcomes,
+    ) -> list[FollowUp]:
+        devices = await self._devices(session, items)
+        outcomes = await send_all(
+            items,
+            lambda item: self._send(item, devices.get(item.target_key)),
+            max_attempts=self.max_attempts,
+            concurrency=concurrency,
+        )
+        await record(outcomes)
+        await self._forget_gone(session, devices, outcomes)
+        return []
+
+    async def _devices(
+        self, session: AsyncSession, items: Sequence[DeliveryItem]
+    ) -> dict[str, _Device]:
         ids = [uuid.UUID(i.target_key) for i in items]
         rows = await session.execute(
-            select(PushDevice).where(any_of(PushDevice.id, ids), PushDevice.disabled_at.is_(None))
+            select(PushDevice.id, PushDevice.kind, PushDevice.token, PushDevice.keys).where(
+                any_of(PushDevice.id, ids), PushDevice.disabled_at.is_(None)
+            )
         )
-        devices = {str(d.id): d for d in rows.scalars()}
-        for item in items:
-            device = devices.get(item.target_key)
-            if device is not None:
-                item.target = {"kind": device.kind, "token": device.token, "keys": device.keys}
+        return {str(device_id): _Device(kind, token, keys) for device_id, kind, token, keys in rows}
 
-    async def send(self, item: DeliveryItem) -> SendResult:
-        if item.target is None:
+    async def _send(self, item: DeliveryItem, device: _Device | None) -> SendResult:
+        if device is None:
             raise NotSent("device removed")
-        return await self._senders[item.target["kind"]](item)
+        return await self._senders[device.kind](item, device)
 
-    async def _send_fcm(self, item: DeliveryItem) -> SendResult:
+    async def _send_fcm(self, item: DeliveryItem, device: _Device) -> SendResult:
         if self._fcm is None:
             if self.settings.fcm.credentials_file is None:
                 raise NotSent("FCM is not configured (REVENGE_FCM_CREDENTIALS_FILE)")
@@ -258,9 +287,9 @@ class PushChannel:
             },
             "android": {"collapse_key": item.type, "priority": "normal"},
         }
-        return await self._fcm.send(item.target["token"], message)
+        return await self._fcm.send(device.token, message)
 
-    async def _send_webpush(self, item: DeliveryItem) -> SendResult:
+    async def _send_webpush(self, item: DeliveryItem, device: _Device) -> SendResult:
         if self._webpush is None:
             key_file = self.settings.vapid_key_file
             if key_file is None:
@@ -272,17 +301,22 @@ class PushChannel:
             "title": item.title,
             "body": item.message,
         }
-        endpoint = item.target["token"]
+        endpoint = device.token
         try:  # checked again at send time: DNS may have changed since it was registered
             await check_url(endpoint, self.settings.webhook.allow_list)
         except UnsafeTarget as exc:
             raise TargetGone(f"push endpoint refused: {exc}") from exc
-        return await self._webpush.send(endpoint, item.target["keys"] or {}, payload)
+        return await self._webpush.send(endpoint, device.keys or {}, payload)
 
-    async def after(self, session: AsyncSession, outcomes: Sequence[Outcome]) -> list[FollowUp]:
+    async def _forget_gone(
+        self, session: AsyncSession, devices: dict[str, _Device], outcomes: Sequence[Outcome]
+    ) -> None:
+        """Devices the push service no longer knows stop receiving."""
         for outcome in (o for o in outcomes if o.target_gone):
-            device_id = uuid.UUID(outcome.item.target_key)
-            if outcome.item.target and outcome.item.target["kind"] == "webpush":
+            key = outcome.item.target_key
+            device_id = uuid.UUID(key)
+            device = devices.get(key)
+            if device is not None and device.kind == "webpush":
                 # An expired browser subscription is gone for good; the browser subscribes anew.
                 await session.execute(delete(PushDevice).where(PushDevice.id == device_id))
             else:
@@ -291,7 +325,6 @@ class PushChannel:
                     .where(PushDevice.id == device_id)
                     .values(disabled_at=utcnow(), disabled_reason=outcome.error)
                 )
-        return []
 
     async def aclose(self) -> None:
         for client in (self._fcm, self._webpush):

@@ -1,27 +1,26 @@
-"""Webhooks: Standard Webhooks signing, payload templates, auto-disable (SSRF guard: ssrf.py)."""
+"""Webhooks: Standard Webhooks signing, sending, auto-disable (payloads: webhook_payload.py,
+SSRF guard: ssrf.py)."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
-import json
 import secrets
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
-from typing import Any, NoReturn
 
 import httpx2 as httpx
-from jinja2 import TemplateError
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from revenge.core.clock import utcnow
 from revenge.core.config import Settings
 from revenge.core.crypto import decrypt, encrypt
-from revenge.core.errors import ServiceUnavailable, Unprocessable
 from revenge.core.http import (
     PermanentError,
     RetryableError,
@@ -34,31 +33,18 @@ from revenge.notifications.channels.base import (
     NotSent,
     Outcome,
     Recipient,
+    RecordOutcomes,
     SendResult,
     TargetGone,
+    send_all,
 )
 from revenge.notifications.channels.ssrf import UnsafeTarget, check_url
-from revenge.notifications.channels.templating import (
-    RendererUnavailable,
-    TemplateLimits,
-    TemplateRejected,
-    TemplateTooCostly,
-    shared_renderer,
-)
+from revenge.notifications.channels.webhook_payload import payload_to_send
 from revenge.notifications.models import NotificationChannel, NotificationDelivery, any_of
 from revenge.notifications.types import ChannelKind, NotificationType
 
 SECRET_PURPOSE = "notifications.webhook_secret"
 SECRET_PREFIX = "whsec_"
-MAX_PAYLOAD_BYTES = 64 * 1024
-# User templates render in a bounded sandbox in child processes (templating.py): never on the
-# event loop, never longer than the time limit. Saving a template tries it with a shorter limit
-# than sending (its sample event is tiny); the two pools keep saves from queueing behind sends.
-SEND_LIMITS = TemplateLimits(max_output_bytes=MAX_PAYLOAD_BYTES, time_limit=2.0)
-VALIDATE_LIMITS = TemplateLimits(max_output_bytes=MAX_PAYLOAD_BYTES, time_limit=1.0)
-_send_renderer = shared_renderer(processes=2)
-# Saves wait for a free validation process at most this long (then 503).
-_validate_renderer = shared_renderer(processes=1, wait_limit=5.0)
 
 
 # --- secrets and signatures -----------------------------------------------------------------
@@ -89,99 +75,21 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
 
 
-# --- payloads ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Endpoint:
+    """An enabled webhook as one batch uses it: the row (its failure count is updated after
+    the batch) and its opened secret."""
 
-
-def template_variables(item: DeliveryItem) -> dict[str, Any]:
-    return {
-        "id": str(item.notification_id),
-        "type": item.type,
-        "category": item.category,
-        "title": item.title,
-        "message": item.message,
-        "data": item.data,
-        "created_at": item.created_at.isoformat(),
-        "user": item.recipient.username,
-        "locale": item.recipient.locale,
-    }
-
-
-def _envelope(variables: dict[str, Any]) -> tuple[bytes, str]:
-    body = {
-        "type": f"notification.{variables['type']}",
-        "timestamp": variables["created_at"],
-        "data": variables,
-    }
-    return json.dumps(body, separators=(",", ":"), default=str).encode(), "application/json"
-
-
-def _typed(rendered: str) -> tuple[bytes, str]:
-    body = rendered.encode("utf-8", "replace")
-    try:
-        json.loads(body)
-        return body, "application/json"
-    except ValueError:
-        return body, "text/plain; charset=utf-8"
-
-
-def render_payload(template: str | None, item: DeliveryItem) -> tuple[bytes, str]:
-    """(body, content type). Without a template: the Standard Webhooks envelope.
-
-    Blocks the calling thread while a template renders (bounded by ``SEND_LIMITS``); raises
-    ``TemplateRejected`` or ``RendererUnavailable``. ``render_payload_async`` does not block."""
-    variables = template_variables(item)
-    if not template:
-        return _envelope(variables)
-    return _typed(_send_renderer.render(template, variables, SEND_LIMITS))
-
-
-async def render_payload_async(template: str | None, item: DeliveryItem) -> tuple[bytes, str]:
-    variables = template_variables(item)
-    if not template:
-        return _envelope(variables)
-    return _typed(await _send_renderer.render_async(template, variables, SEND_LIMITS))
-
-
-def _sample_variables() -> dict[str, Any]:
-    return {
-        "id": str(uuid.uuid4()),
-        "type": "test",
-        "category": "system",
-        "title": "t",
-        "message": "m",
-        "data": {},
-        "created_at": "2026-01-01T00:00:00+00:00",
-        "user": "u",
-        "locale": "en",
-    }
-
-
-def _raise_for_save(exc: TemplateRejected | RendererUnavailable) -> NoReturn:
-    if isinstance(exc, TemplateTooCostly):
-        raise Unprocessable("notifications.template_too_costly", reason=exc.reason) from exc
-    if isinstance(exc, TemplateRejected):
-        # The caller answers ``notifications.invalid_template`` for a TemplateError.
-        raise TemplateError(exc.reason) from exc
-    raise ServiceUnavailable() from exc
-
-
-async def validate_template_async(template: str) -> None:
-    """Parse and try the template on a sample event, under ``VALIDATE_LIMITS``, in a renderer
-    process (the event loop only waits).
-
-    Raises ``TemplateError`` when it cannot render, ``Unprocessable``
-    (``notifications.template_too_costly``) when it breaks a bound."""
-    try:
-        await _validate_renderer.render_async(template, _sample_variables(), VALIDATE_LIMITS)
-    except (TemplateRejected, RendererUnavailable) as exc:
-        _raise_for_save(exc)
+    channel: NotificationChannel
+    url: str
+    secret: str
+    template: str | None
 
 
 class WebhookChannel:
     kind = ChannelKind.webhook
     # With backoff_seconds(base 30 s, cap 6 h): retries spread over roughly a day.
     max_attempts = 12
-    backoff_base = 30.0
 
     def __init__(self, settings: Settings, http: httpx.AsyncClient | None = None) -> None:
         self.settings = settings
@@ -221,48 +129,52 @@ class WebhookChannel:
             result.setdefault(user_id, []).append(str(channel_id))
         return result
 
-    async def prepare(self, session: AsyncSession, items: Sequence[DeliveryItem]) -> None:
+    async def deliver(
+        self,
+        session: AsyncSession,
+        items: Sequence[DeliveryItem],
+        *,
+        concurrency: int,
+        record: RecordOutcomes,
+    ) -> list[FollowUp]:
+        endpoints = await self._endpoints(session, items)
+        outcomes = await send_all(
+            items,
+            lambda item: self._send(item, endpoints.get(item.target_key)),
+            max_attempts=self.max_attempts,
+            concurrency=concurrency,
+        )
+        await record(outcomes)
+        return await self._settle(session, endpoints, outcomes)
+
+    async def _endpoints(
+        self, session: AsyncSession, items: Sequence[DeliveryItem]
+    ) -> dict[str, _Endpoint]:
+        """The enabled endpoints the batch goes to, each read (and its secret opened) once."""
         ids = {uuid.UUID(i.target_key) for i in items}
-        rows = await session.execute(
+        rows = await session.scalars(
             select(NotificationChannel).where(
                 any_of(NotificationChannel.id, ids), NotificationChannel.enabled.is_(True)
             )
         )
-        channels = {str(c.id): c for c in rows.scalars()}
-        secrets_by_id: dict[str, str] = {}
-        for item in items:
-            channel = channels.get(item.target_key)
-            if channel is None:
-                continue
-            if item.target_key not in secrets_by_id:
-                secrets_by_id[item.target_key] = open_secret(
-                    self.settings, channel.config["secret_encrypted"]
-                )
-            item.target = {
-                "url": channel.config["url"],
-                "secret": secrets_by_id[item.target_key],
-                "template": channel.config.get("payload_template"),
-                "name": channel.name,
-            }
+        return {
+            str(channel.id): _Endpoint(
+                channel=channel,
+                url=channel.config["url"],
+                secret=open_secret(self.settings, channel.config["secret_encrypted"]),
+                template=channel.config.get("payload_template"),
+            )
+            for channel in rows
+        }
 
-    async def send(self, item: DeliveryItem) -> SendResult:
-        if item.target is None:
+    async def _send(self, item: DeliveryItem, endpoint: _Endpoint | None) -> SendResult:
+        if endpoint is None:
             raise NotSent("webhook disabled or deleted")
-        url = item.target["url"]
         try:
-            await check_url(url, self.settings.webhook.allow_list)
+            await check_url(endpoint.url, self.settings.webhook.allow_list)
         except UnsafeTarget as exc:
             raise PermanentError(f"refused: {exc}") from exc
-        try:
-            body, content_type = await render_payload_async(item.target["template"], item)
-        except TemplateTooCostly as exc:
-            raise PermanentError(f"payload template too costly: {exc.reason}") from exc
-        except TemplateRejected as exc:
-            raise PermanentError(f"payload template error: {exc.reason}") from exc
-        except RendererUnavailable as exc:  # busy or not starting: not this template's fault
-            raise RetryableError(f"payload template not rendered: {exc}") from exc
-        if len(body) > MAX_PAYLOAD_BYTES:
-            raise PermanentError(f"payload larger than {MAX_PAYLOAD_BYTES} bytes")
+        body, content_type = await payload_to_send(endpoint.template, item)
         # The id is stable across retries: receivers deduplicate on it.
         msg_id = f"msg_{item.delivery_id.hex}"
         timestamp = int(time.time())
@@ -270,10 +182,10 @@ class WebhookChannel:
             "content-type": content_type,
             "webhook-id": msg_id,
             "webhook-timestamp": str(timestamp),
-            "webhook-signature": sign(item.target["secret"], msg_id, timestamp, body),
+            "webhook-signature": sign(endpoint.secret, msg_id, timestamp, body),
         }
         try:
-            response = await self.http.post(url, content=body, headers=headers)
+            response = await self.http.post(endpoint.url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             raise RetryableError(f"unreachable: {type(exc).__name__}") from exc
         if 200 <= response.status_code < 300:
@@ -288,70 +200,74 @@ class WebhookChannel:
             status_code=response.status_code,
         )
 
-    async def after(self, session: AsyncSession, outcomes: Sequence[Outcome]) -> list[FollowUp]:
-        """Track consecutive failures per endpoint; disable it (and tell its owner) when the
-        limit is reached or it answered 410."""
+    async def _settle(
+        self, session: AsyncSession, endpoints: dict[str, _Endpoint], outcomes: Sequence[Outcome]
+    ) -> list[FollowUp]:
+        """Track consecutive failures per endpoint, on the rows read for this batch; disable
+        an endpoint (and tell its owner) when the limit is reached or it answered 410."""
         by_channel: dict[str, list[Outcome]] = {}
         for outcome in outcomes:
-            if outcome.item.target is not None and outcome.status != "skipped":
+            if outcome.item.target_key in endpoints and outcome.status != "skipped":
                 by_channel.setdefault(outcome.item.target_key, []).append(outcome)
-        follow_ups: list[FollowUp] = []
-        limit = self.settings.webhook.max_failures_before_disable
         now = utcnow()
-        healthy = [
-            uuid.UUID(key)
-            for key, results in by_channel.items()
-            if all(o.status == "sent" for o in results)
-        ]
+        healthy = {
+            key for key, results in by_channel.items() if all(o.status == "sent" for o in results)
+        }
         if healthy:  # the common case, one statement for the whole batch
             await session.execute(
                 update(NotificationChannel)
-                .where(any_of(NotificationChannel.id, healthy))
+                .where(any_of(NotificationChannel.id, [uuid.UUID(key) for key in healthy]))
                 .values(consecutive_failures=0, last_success_at=now),
-                # No loaded channel needs refreshing: the failing ones below are read afresh.
+                # The batch's rows of these endpoints are not used again.
                 execution_options={"synchronize_session": False},
             )
-        healthy_keys = {str(channel_id) for channel_id in healthy}
-        failing = [key for key in by_channel if key not in healthy_keys]
-        for channel_key in failing:
-            results = by_channel[channel_key]
-            channel = await session.get(NotificationChannel, uuid.UUID(channel_key))
-            if channel is None or not channel.enabled:
-                continue
-            failures = [o for o in results if o.status != "sent"]
-            if len(failures) < len(results):
-                channel.last_success_at = now
-                channel.consecutive_failures = 0
-            channel.consecutive_failures += len(failures)
-            channel.last_failure_at = now
-            gone = any(o.target_gone for o in results)
-            if gone or channel.consecutive_failures >= limit:
-                reason = failures[-1].error or "failed"
-                channel.enabled = False
-                channel.disabled_reason = reason
-                # The endpoint's other waiting deliveries will not be tried any more.
-                await session.execute(
-                    update(NotificationDelivery)
-                    .where(
-                        NotificationDelivery.channel == ChannelKind.webhook.value,
-                        NotificationDelivery.target_key == channel_key,
-                        NotificationDelivery.status == "pending",
-                    )
-                    .values(status="failed", last_error="webhook disabled: " + reason)
-                )
-                follow_ups.append(
-                    (
-                        channel.user_id,
-                        NotificationType.webhook_disabled,
-                        {
-                            "name": channel.name,
-                            "failures": channel.consecutive_failures,
-                            "reason": reason,
-                            "channel_id": channel_key,
-                        },
-                    )
-                )
+        follow_ups: list[FollowUp] = []
+        for key, results in by_channel.items():
+            if key not in healthy:
+                follow_up = await self._count_failures(session, endpoints[key], results, now)
+                if follow_up is not None:
+                    follow_ups.append(follow_up)
         return follow_ups
+
+    async def _count_failures(
+        self, session: AsyncSession, endpoint: _Endpoint, results: list[Outcome], now: datetime
+    ) -> FollowUp | None:
+        channel = endpoint.channel
+        if not channel.enabled:
+            return None
+        failures = [o for o in results if o.status != "sent"]
+        if len(failures) < len(results):
+            channel.last_success_at = now
+            channel.consecutive_failures = 0
+        channel.consecutive_failures += len(failures)
+        channel.last_failure_at = now
+        gone = any(o.target_gone for o in results)
+        limit = self.settings.webhook.max_failures_before_disable
+        if not gone and channel.consecutive_failures < limit:
+            return None
+        reason = failures[-1].error or "failed"
+        channel.enabled = False
+        channel.disabled_reason = reason
+        # The endpoint's other waiting deliveries will not be tried any more.
+        await session.execute(
+            update(NotificationDelivery)
+            .where(
+                NotificationDelivery.channel == ChannelKind.webhook.value,
+                NotificationDelivery.target_key == str(channel.id),
+                NotificationDelivery.status == "pending",
+            )
+            .values(status="failed", last_error="webhook disabled: " + reason)
+        )
+        return (
+            channel.user_id,
+            NotificationType.webhook_disabled,
+            {
+                "name": channel.name,
+                "failures": channel.consecutive_failures,
+                "reason": reason,
+                "channel_id": str(channel.id),
+            },
+        )
 
     async def aclose(self) -> None:
         if self._http is not None:
