@@ -261,7 +261,7 @@ def measure_validation(database_url: str, token: str, secret: str, access_token:
 
     from revenge.core.config import Settings
     from revenge.core.db import Database
-    from revenge.share_links import access, service
+    from revenge.share_links import access, public
 
     settings = Settings(secret_key=secret, database_url=database_url, _env_file=None)  # type: ignore[call-arg]
     grant_id = uuid.UUID(access_token.split(".")[0])
@@ -288,11 +288,11 @@ def measure_validation(database_url: str, token: str, secret: str, access_token:
         database = Database(database_url)
         timings = []
         cpu_started = time.process_time()
-        visitor = service.Visitor("0" * 64, "bench")
+        visitor = public.Visitor("0" * 64, "bench")
         for _ in range(300):
             async with database.transaction() as session:
                 t0 = time.perf_counter()
-                await service.prepare_stream(
+                await public.prepare_stream(
                     session,
                     settings,
                     token,

@@ -10,7 +10,7 @@ from revenge.core.db import session_scope
 from revenge.core.jobs import job_app
 from revenge.library import jobs as library_jobs
 from revenge.library import service, tasks
-from revenge.library.scanner import ScanAlreadyRun, ScanBusy
+from revenge.library.scan_plan import ScanAlreadyRun, ScanBusy
 from revenge.library.schemas import LibraryCreate
 
 

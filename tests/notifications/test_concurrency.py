@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from revenge.core.config import get_settings
 from revenge.core.db import session_scope
 from revenge.notifications import delivery, service
 from revenge.notifications.channels.webhook import new_secret, seal_secret
@@ -39,7 +40,9 @@ async def test_concurrent_drains_send_each_delivery_once(
 
     results = await asyncio.gather(
         *(
-            delivery.deliver_pending(ChannelKind.webhook, batch_size=4, concurrency=2)
+            delivery.deliver_pending(
+                ChannelKind.webhook, get_settings(), batch_size=4, concurrency=2
+            )
             for _ in range(3)
         )
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from revenge.core.config import get_settings
 from revenge.notifications.models import NotificationDelivery, NotificationDeliveryAttempt
 from tests.notifications.conftest import make_time_pass, send_notification, sweep
 
@@ -79,7 +80,7 @@ async def test_smtp_down_is_retried_and_delivered_once(make_user, jobs, smtp, se
     from revenge.notifications import delivery as delivery_module
     from revenge.notifications.types import ChannelKind
 
-    stats = await delivery_module.deliver_pending(ChannelKind.email)
+    stats = await delivery_module.deliver_pending(ChannelKind.email, get_settings())
     assert stats.sent == 0 and len(smtp.messages) == 1
     log = (
         await session.execute(

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pydantic import SecretStr
 
 from revenge.scrobbling.jobs import process_scrobbles
-from revenge.scrobbling.providers.lastfm import api_signature
+from revenge.scrobbling.providers.lastfm_auth import api_signature
 from tests.factories import make_track
 from tests.scrobbling.conftest import API, connect_lastfm, queue_tracks
 

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from revenge.analytics.rankings import WINDOWS, window_starts, window_users_sql
 from revenge.analytics.rebuild import (
     ALL_TIME_SQL,
     CLIENTS_AND_HOURS_SQL,
@@ -51,10 +52,7 @@ from revenge.analytics.rollups import (
     FACT_SELECT,
     PERIODS,
     REBUILD_LOCK,
-    WINDOWS,
     period_start,
-    window_starts,
-    window_users_sql,
 )
 from revenge.core.db import Database
 

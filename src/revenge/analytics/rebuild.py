@@ -27,16 +27,14 @@ from typing import NamedTuple
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from revenge.analytics.rankings import WINDOWS, window_starts, window_users_sql
 from revenge.analytics.rollups import (
     ALL_TIME_START,
     FACT_COLUMNS,
     FACT_SELECT,
     PERIODS,
     REBUILD_LOCK,
-    WINDOWS,
     period_start,
-    window_starts,
-    window_users_sql,
 )
 
 # The progress callback is called once per step, with the step's name and duration (the
@@ -274,7 +272,7 @@ async def rebuild(
     """Rebuild the statistics from the raw sessions (those started on/after ``since``; all when
     None). Rollups by day are re-derived from ``since`` on; all-time tables are recomputed from
     the facts, which are cheap compared with the raw events. With ``rankings_day``, leaves the
-    unique users of the ranking windows ending that day for ``rollups.refresh_rankings``."""
+    unique users of the ranking windows ending that day for ``rankings.refresh_rankings``."""
     await session.execute(select(func.pg_advisory_xact_lock(REBUILD_LOCK)))
     first = since or ALL_TIME_START
     # A local day can start up to 14 h before its UTC day: re-derive facts from one day earlier.

@@ -12,7 +12,7 @@ from sqlalchemy import and_, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from revenge.analytics import rollups
+from revenge.analytics import rankings as ranking_refresh
 from revenge.analytics.models import (
     AnalyticsState,
     DailyClients,
@@ -142,7 +142,7 @@ async def library_size(session: AsyncSession) -> dict[str, int]:
     ).scalar_one_or_none()
     if cached is not None:
         return {k: int(v) for k, v in cached.items()}
-    return await rollups.library_size(session)
+    return await ranking_refresh.library_size(session)
 
 
 async def plays_by_hour(session: AsyncSession, start: date, end: date) -> tuple[dict, dict]:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from revenge.core.config import Settings
+from revenge.fingerprints import duplicate_queries as group_repo
 from revenge.fingerprints import repository as repo
 from revenge.fingerprints.engines import SourceKind
 from revenge.fingerprints.engines import chromaprint as cp
@@ -105,22 +106,22 @@ async def link(
     """Put a and b in one group: a new one, the one either is in, or their two groups merged
     (the smaller into the larger)."""
     (subject_a, owner_a), (subject_b, owner_b) = a, b
-    group_a = await repo.member_group(session, kind, *subject_a)
-    group_b = await repo.member_group(session, kind, *subject_b)
+    group_a = await group_repo.member_group(session, kind, *subject_a)
+    group_b = await group_repo.member_group(session, kind, *subject_b)
     if group_a is None and group_b is None:
-        group = await repo.create_group(session, kind)
+        group = await group_repo.create_group(session, kind)
     elif group_a is not None and group_b is not None and group_a != group_b:
-        await repo.lock_groups(session, [group_a, group_b])
-        size_a = await repo.group_size(session, group_a)
-        size_b = await repo.group_size(session, group_b)
+        await group_repo.lock_groups(session, [group_a, group_b])
+        size_a = await group_repo.group_size(session, group_a)
+        size_b = await group_repo.group_size(session, group_b)
         group, absorbed = (group_a, group_b) if size_a >= size_b else (group_b, group_a)
-        await repo.merge_groups(session, group, absorbed)
+        await group_repo.merge_groups(session, group, absorbed)
     else:
         group = group_a or group_b  # type: ignore[assignment]
-    await repo.add_member(session, group, kind, *subject_a, *owner_a)
-    await repo.add_member(session, group, kind, *subject_b, *owner_b)
-    await repo.upsert_link(session, group, kind, subject_a, subject_b, score, measure)
-    await repo.refresh_group_stats(session, group)
+    await group_repo.add_member(session, group, kind, *subject_a, *owner_a)
+    await group_repo.add_member(session, group, kind, *subject_b, *owner_b)
+    await group_repo.upsert_link(session, group, kind, subject_a, subject_b, score, measure)
+    await group_repo.refresh_group_stats(session, group)
     return group
 
 
@@ -130,9 +131,9 @@ async def forget_media(session: AsyncSession, media_type: str, media_id: uuid.UU
     A group left with one member is no longer a duplicate group and is deleted. (A group a
     removed member was bridging stays one group: its remaining links still show the scores.)
     """
-    for group_id in await repo.forget_media(session, media_type, media_id):
-        await repo.refresh_group_stats(session, group_id)
-        await repo.delete_group_if_single(session, group_id)
+    for group_id in await group_repo.forget_media(session, media_type, media_id):
+        await group_repo.refresh_group_stats(session, group_id)
+        await group_repo.delete_group_if_single(session, group_id)
 
 
 def _quality(kind: str, facts: Any) -> tuple[float, ...]:
@@ -200,12 +201,12 @@ async def list_groups(
     limit: int,
     offset: int,
 ) -> tuple[list[DuplicateGroupRead], int]:
-    groups, total = await repo.list_groups(
+    groups, total = await group_repo.list_groups(
         session, kind.value if kind else None, min_score, limit, offset
     )
     ids = [group.id for group in groups]
-    members = await repo.members_of(session, ids)
-    links = await repo.links_of(session, ids)
+    members = await group_repo.members_of(session, ids)
+    links = await group_repo.links_of(session, ids)
     files, titles = await _member_facts(session, members)
     result: list[DuplicateGroupRead] = []
     for group in groups:

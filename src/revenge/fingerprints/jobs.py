@@ -18,7 +18,7 @@ from revenge.core.config import get_settings
 from revenge.core.db import session_scope
 from revenge.core.errors import NotFound
 from revenge.core.jobs import implements, job_app
-from revenge.fingerprints import duplicates, recording_ids, service, tasks
+from revenge.fingerprints import acoustid_drain, duplicates, recording_ids, service, tasks
 from revenge.fingerprints.schemas import GenerateTarget
 
 log = structlog.get_logger(__name__)
@@ -82,7 +82,7 @@ async def resume_runs(timestamp: int) -> None:
 async def acoustid_lookup() -> dict[str, int | str | None]:
     """Send the due AcoustID look-ups (spaced by the shared rate limit); the drain hands over
     to a fresh job if more are due or AcoustID asked us to wait."""
-    report = await recording_ids.drain(get_settings())
+    report = await acoustid_drain.drain(get_settings())
     return {
         "looked_up": report.looked_up,
         "filled": report.filled,

@@ -76,7 +76,8 @@ def scan(
     from revenge.core.config import get_settings
     from revenge.core.db import session_scope
     from revenge.library import service
-    from revenge.library.scanner import ScanError, ScanProgress, run_scan
+    from revenge.library.scan_plan import ScanError
+    from revenge.library.scanner import ScanProgress, run_scan
 
     async def work() -> int:
         async with session_scope() as session:

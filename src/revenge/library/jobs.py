@@ -10,7 +10,8 @@ import structlog
 from revenge.core.config import get_settings
 from revenge.core.jobs import implements
 from revenge.library import tasks
-from revenge.library.scanner import ScanAlreadyRun, run_scan
+from revenge.library.scan_plan import ScanAlreadyRun
+from revenge.library.scanner import run_scan
 
 log = structlog.get_logger(__name__)
 

@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from revenge.core.clock import utcnow
-from revenge.core.config import Settings, get_settings
+from revenge.core.config import Settings
 from revenge.core.db import session_scope
 from revenge.core.http import backoff_seconds
 from revenge.notifications import fanout, tasks
@@ -224,12 +224,12 @@ async def _deliver_batch(
 
 async def deliver_pending(
     kind: ChannelKind,
+    settings: Settings,
     *,
     user_id: uuid.UUID | None = None,
     batch_size: int = 100,
     concurrency: int = 20,
     max_batches: int | None = None,
-    settings: Settings | None = None,
     channel: DeliveryChannel | None = None,
 ) -> DrainStats:
     """Send every due delivery of ``kind`` (of one user, or everybody's), batch by batch.
@@ -237,7 +237,7 @@ async def deliver_pending(
     Each batch is one transaction: rows are locked while being sent (a second worker skips
     them), and their new state commits with the attempt log."""
     own_channel = channel is None
-    channel = channel or build_channel(kind, settings or get_settings())
+    channel = channel or build_channel(kind, settings)
     total = DrainStats()
     try:
         batches = 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 
 from revenge.core import events
+from revenge.core.config import get_settings
 from revenge.core.db import session_scope
 from revenge.core.jobs import implements, job_app
 from revenge.notifications import delivery, new_content, tasks
@@ -14,7 +15,9 @@ from revenge.notifications.types import ChannelKind
 
 
 async def _drain(kind: ChannelKind, user_id: str | None) -> int:
-    stats = await delivery.deliver_pending(kind, user_id=uuid.UUID(user_id) if user_id else None)
+    stats = await delivery.deliver_pending(
+        kind, get_settings(), user_id=uuid.UUID(user_id) if user_id else None
+    )
     return stats.sent
 
 

@@ -14,7 +14,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from revenge.core import clock, crypto
-from revenge.core.config import Settings, get_settings
+from revenge.core.config import Settings
 from revenge.core.errors import AppError, NotFound, ServiceUnavailable, Unprocessable
 from revenge.core.http import ProviderError, RetryableError
 from revenge.core.i18n import translate
@@ -30,7 +30,7 @@ from revenge.scrobbling.providers.base import (
     ScrobbleProvider,
     Unsupported,
 )
-from revenge.scrobbling.providers.registry import all_providers, get_provider
+from revenge.scrobbling.providers.registry import all_providers, get_provider, provider_label
 from revenge.scrobbling.schemas import ConnectionRead, ConnectionSettingsUpdate
 
 log = structlog.get_logger(__name__)
@@ -105,11 +105,6 @@ async def fresh_credentials(
 
 
 # --- status -----------------------------------------------------------------------------------
-def provider_label(name: str) -> str:
-    """The name users know a provider by."""
-    return get_provider(name, get_settings()).label
-
-
 async def mark_needs_reconnect(
     session: AsyncSession, connection: ScrobbleConnection, reason: str
 ) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Float,
     ForeignKey,
@@ -105,6 +106,26 @@ class ScrobbleQueueItem(UUIDPrimaryKey, Timestamps, Base):
     sent_at: Mapped[datetime | None]
 
 
+class ScrobbleTransition(Base):
+    """A playback transition recorded for planning, until the user's planning job turns it into
+    queue items (and deletes it). Planned in ``id`` order; leftovers are swept."""
+
+    __tablename__ = "scrobble_transitions"
+    __table_args__ = (
+        Index("ix_scrobble_transitions_user_id_id", "user_id", "id"),
+        {"schema": "shared"},
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), _user_fk())
+    session_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    # started | paused | resumed | finished (providers.base.PlayTransition)
+    kind: Mapped[str] = mapped_column(String(16))
+    # The playback event's payload, as the event left the session.
+    facts: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
+
+
 class ScrobbleAuthState(UUIDPrimaryKey, Timestamps, Base):
     """A pending authorisation: OAuth ``state``, a Trakt device code or a Last.fm token.
 
@@ -174,5 +195,6 @@ __all__ = [
     "ScrobbleHistoryImport",
     "ScrobbleQueueItem",
     "ScrobbleRating",
+    "ScrobbleTransition",
     "ScrobbleWatchlistItem",
 ]

@@ -1,7 +1,10 @@
 """The scrobble queue: planning a playback transition into queue items, and the queue as the
 user sees it (list, retry by hand). Sending is ``delivery.py``.
 
-Whatever queues something schedules its delivery in the same transaction.
+A playback event is first recorded (``record_transition``, a ``scrobble_transitions`` row, with
+the user's planning job scheduled in the same transaction); the planning job plans all of the
+user's recorded transitions in order (``plan_recorded_transitions``). Whatever queues something
+schedules its delivery in the same transaction.
 """
 
 from __future__ import annotations
@@ -15,7 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from revenge.core import clock
 from revenge.core.config import Settings
 from revenge.core.errors import Conflict, NotFound
-from revenge.core.events import PlaybackTransition
+from revenge.core.events import (
+    PlaybackSessionFinished,
+    PlaybackSessionStarted,
+    PlaybackSessionUpdated,
+    PlaybackTransition,
+)
 from revenge.library.snapshots import ItemSnapshot, scrobble_snapshot
 from revenge.scrobbling import repository as repo
 from revenge.scrobbling import tasks
@@ -127,6 +135,50 @@ async def queue_play(
             queued.append(connection.provider)
             await tasks.schedule_delivery(session, play.user_id, connection.provider)
     return queued
+
+
+# The event class a recorded transition's facts are read back as.
+_EVENT_OF_KIND: dict[PlayTransition, type[PlaybackTransition]] = {
+    PlayTransition.started: PlaybackSessionStarted,
+    PlayTransition.paused: PlaybackSessionUpdated,
+    PlayTransition.resumed: PlaybackSessionUpdated,
+    PlayTransition.finished: PlaybackSessionFinished,
+}
+
+
+async def record_transition(
+    session: AsyncSession, play: PlaybackTransition, transition: PlayTransition
+) -> None:
+    """Record the transition's facts for planning and schedule the user's planning job (one
+    waiting job per user absorbs the others)."""
+    await repo.record_transition(
+        session, play.user_id, play.session_id, transition.value, play.payload()
+    )
+    await tasks.schedule_planning(session, play.user_id)
+
+
+async def plan_recorded_transitions(
+    session: AsyncSession, user_id: uuid.UUID, settings: Settings
+) -> int:
+    """Plan each of the user's recorded transitions, in the order they were recorded, exactly
+    as ``queue_play`` plans one, and delete them: all in the caller's transaction, so a failure
+    leaves every row for the next planning job. Returns how many were planned."""
+    recorded = await repo.take_transitions(session, user_id)
+    for row in recorded:
+        transition = PlayTransition(row.kind)
+        play = _EVENT_OF_KIND[transition].from_payload(row.facts)
+        await queue_play(session, play, transition, settings)
+    await repo.delete_transitions(session, [row.id for row in recorded])
+    return len(recorded)
+
+
+async def schedule_leftover_planning(session: AsyncSession) -> int:
+    """A planning job for every user with recorded transitions (a planning job that failed
+    left them). Returns how many users were found."""
+    users = await repo.users_with_transitions(session)
+    for user_id in users:
+        await tasks.schedule_planning(session, user_id)
+    return len(users)
 
 
 # --- the queue as the user sees it ------------------------------------------------------------

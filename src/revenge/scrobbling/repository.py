@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +17,7 @@ from revenge.scrobbling.models import (
     ScrobbleHistoryImport,
     ScrobbleQueueItem,
     ScrobbleRating,
+    ScrobbleTransition,
     ScrobbleWatchlistItem,
 )
 
@@ -90,6 +91,42 @@ async def insert_queue_items(session: AsyncSession, rows: list[dict[str, Any]]) 
         .returning(ScrobbleQueueItem.id)
     )
     return len((await session.execute(statement)).all())
+
+
+async def record_transition(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    session_id: uuid.UUID,
+    kind: str,
+    facts: dict[str, Any],
+) -> None:
+    session.add(ScrobbleTransition(user_id=user_id, session_id=session_id, kind=kind, facts=facts))
+    await session.flush()
+
+
+async def take_transitions(session: AsyncSession, user_id: uuid.UUID) -> list[ScrobbleTransition]:
+    """The user's recorded transitions in the order they were recorded, locked; rows another
+    planning job holds are skipped (it plans them)."""
+    query = (
+        select(ScrobbleTransition)
+        .where(ScrobbleTransition.user_id == user_id)
+        .order_by(ScrobbleTransition.id)
+        .with_for_update(skip_locked=True)
+    )
+    return list((await session.execute(query)).scalars().all())
+
+
+async def delete_transitions(session: AsyncSession, ids: Sequence[int]) -> None:
+    if ids:
+        await session.execute(
+            delete(ScrobbleTransition).where(ScrobbleTransition.id.in_(ids)),
+            execution_options=_NO_SYNC,
+        )
+
+
+async def users_with_transitions(session: AsyncSession) -> list[uuid.UUID]:
+    query = select(ScrobbleTransition.user_id).distinct()
+    return list((await session.execute(query)).scalars().all())
 
 
 async def claim_head(

@@ -16,10 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from revenge.core.jobs import BackoffRetry, declare_task, defer
 from revenge.scrobbling.providers.base import ProviderName
 
-# Playback's events, each planned into the scrobble queue (subscribed in jobs.py).
+# Playback's events, each recorded for planning (subscribed in jobs.py)...
 ON_SESSION_STARTED = declare_task("scrobbling.on_session_started")
 ON_SESSION_UPDATED = declare_task("scrobbling.on_session_updated")
 ON_SESSION_FINISHED = declare_task("scrobbling.on_session_finished")
+# ...and planned into the scrobble queue by one job per user (``schedule_planning``).
+PLAN = declare_task("scrobbling.plan")
 # Drains one (user, provider); retries of single items live in the queue rows, not here.
 DELIVER = declare_task("scrobbling.process", retry=BackoffRetry(max_attempts=3))
 SWEEP = declare_task("scrobbling.sweep", queueing_lock="scrobbling.sweep")
@@ -30,11 +32,17 @@ DECLARED = (
     ON_SESSION_STARTED,
     ON_SESSION_UPDATED,
     ON_SESSION_FINISHED,
+    PLAN,
     DELIVER,
     SWEEP,
     SYNC,
     DEVICE_POLL,
 )
+
+
+async def schedule_planning(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Coalesced: one waiting planning job per user plans all of the user's transitions."""
+    await defer(session, PLAN, queueing_lock=f"scrobble-plan:{user_id}", user_id=str(user_id))
 
 
 async def schedule_delivery(

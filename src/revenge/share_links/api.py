@@ -17,7 +17,7 @@ from fastapi.responses import FileResponse
 from revenge.core.deps import AppSettings, CurrentUser, DbSession, client_ip
 from revenge.core.errors import AppError, problem_response, problem_responses
 from revenge.core.pagination import Page, PageParams, page_params
-from revenge.share_links import access, service
+from revenge.share_links import access, public, service
 from revenge.share_links.ranges import FileRangeResponse
 from revenge.share_links.schemas import (
     GrantCreate,
@@ -74,13 +74,13 @@ async def revoke_grant(grant_id: uuid.UUID, user: CurrentUser, session: DbSessio
 # --- public ------------------------------------------------------------------------------
 
 
-def _visitor(request: Request, settings: AppSettings) -> service.Visitor:
-    return service.Visitor.from_request(
+def _visitor(request: Request, settings: AppSettings) -> public.Visitor:
+    return public.Visitor.from_request(
         settings, client_ip(request), request.headers.get("user-agent")
     )
 
 
-Visitor = Annotated[service.Visitor, Depends(_visitor)]
+Visitor = Annotated[public.Visitor, Depends(_visitor)]
 
 
 def _presented_access(request: Request, query_value: str | None) -> str | None:
@@ -123,7 +123,7 @@ async def open_share(
     access_token: AccessParam = None,
 ) -> Any:
     presented = _presented_access(request, access_token)
-    page = await _answer(request, service.open_page(session, settings, token, presented, visitor))
+    page = await _answer(request, public.open_page(session, settings, token, presented, visitor))
     if isinstance(page, SharePage) and page.access_expires_at and page.access_token:
         _set_access_cookie(response, settings, page.access_token, token, page.access_expires_at)
     return page
@@ -143,9 +143,7 @@ async def unlock_share(
     settings: AppSettings,
     visitor: Visitor,
 ) -> Any:
-    result = await _answer(
-        request, service.unlock(session, settings, token, body.password, visitor)
-    )
+    result = await _answer(request, public.unlock(session, settings, token, body.password, visitor))
     if isinstance(result, UnlockResult):
         _set_access_cookie(response, settings, result.access_token, token, result.access_expires_at)
     return result
@@ -174,7 +172,7 @@ async def stream_share(
 ) -> Response:
     plan = await _answer(
         request,
-        service.prepare_stream(
+        public.prepare_stream(
             session,
             settings,
             token,
@@ -220,9 +218,7 @@ async def share_artwork(
 ) -> Response:
     path = await _answer(
         request,
-        service.artwork(
-            session, settings, token, _presented_access(request, access_token), visitor
-        ),
+        public.artwork(session, settings, token, _presented_access(request, access_token), visitor),
     )
     if isinstance(path, Response):
         return path

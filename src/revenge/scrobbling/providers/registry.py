@@ -20,5 +20,17 @@ def get_provider(name: ProviderName | str, settings: Settings) -> ScrobbleProvid
             return ListenBrainzProvider(settings.listenbrainz)
 
 
+_CLASSES: dict[ProviderName, type[ScrobbleProvider]] = {
+    ProviderName.trakt: TraktProvider,
+    ProviderName.lastfm: LastfmProvider,
+    ProviderName.listenbrainz: ListenBrainzProvider,
+}
+
+
+def provider_label(name: ProviderName | str) -> str:
+    """The name users know a provider by (no settings needed: it is the class's)."""
+    return _CLASSES[ProviderName(name)].label
+
+
 def all_providers(settings: Settings) -> list[ScrobbleProvider]:
     return [get_provider(name, settings) for name in ProviderName]
