@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from revenge import worker  # noqa: E402,F401
 from revenge.content_requests import availability  # noqa: E402
 from revenge.content_requests.models import ContentRequest  # noqa: E402
-from revenge.core.config import Settings, set_settings  # noqa: E402
+from revenge.core.config import Settings, get_settings, set_settings  # noqa: E402
 from revenge.core.db import (  # noqa: E402
     Database,
     set_database,
@@ -87,7 +87,7 @@ async def _events_per_second(database: Database, movie_ids: list[uuid.UUID]) -> 
     changed = 0
     for movie_id in movie_ids:
         async with database.transaction() as s:
-            changed += await availability.item_added(s, "movie", movie_id)
+            changed += await availability.item_added(s, "movie", movie_id, get_settings())
     elapsed = time.perf_counter() - started
     assert changed == len(movie_ids), (changed, len(movie_ids))
     return len(movie_ids) / elapsed
@@ -126,7 +126,7 @@ async def main(requests: int, baseline_requests: int, events: int) -> None:
         large = await _events_per_second(database, movies)
         started = time.perf_counter()
         async with database.transaction() as s:
-            await availability.sweep(s)
+            await availability.sweep(s, get_settings())
         sweep_seconds = time.perf_counter() - started
         open_requests = requests + baseline_requests - events - len(baseline_movies)
         print(

@@ -101,7 +101,11 @@ async def notify(username: str, subject: str) -> dict[str, str | None]:
                 await session.execute(select(User).where(User.username == username))
             ).scalar_one()
             created = await notifications.notify(
-                session, user.id, "system", {"subject": subject, "body": "E2E"}
+                session,
+                user.id,
+                "system",
+                {"subject": subject, "body": "E2E"},
+                settings=get_settings(),
             )
             return {"notification_id": str(created) if created else None}
     finally:

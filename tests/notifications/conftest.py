@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from revenge.core.config import Settings
+from revenge.core.config import Settings, get_settings
 from revenge.core.db import session_scope
 from revenge.notifications import service
 from tests.fakes.fcm import FakeFcm
@@ -147,7 +147,7 @@ async def push_service(
 
 async def send_notification(user_id: uuid.UUID, kind: str, data: dict[str, Any]) -> uuid.UUID:
     async with session_scope() as s:
-        created = await service.notify(s, user_id, kind, data)
+        created = await service.notify(s, user_id, kind, data, settings=get_settings())
     assert created is not None
     return created
 

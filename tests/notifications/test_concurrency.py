@@ -35,7 +35,11 @@ async def test_concurrent_drains_send_each_delivery_once(
     async with session_scope() as s:
         for title in ("A", "B", "C", "D", "E"):
             await service.notify_many(
-                s, [u.id for u, _ in users], "request_available", {"title": title}
+                s,
+                [u.id for u, _ in users],
+                "request_available",
+                {"title": title},
+                settings=get_settings(),
             )
 
     results = await asyncio.gather(

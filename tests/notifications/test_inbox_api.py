@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from revenge.core.config import get_settings
 from revenge.notifications.models import NotificationDelivery, PushDevice
 from tests.notifications.conftest import send_notification
 
@@ -77,9 +78,14 @@ async def test_preferences_decide_channels_per_type(client, make_user, session, 
     # new_content: everything off -> nothing stored at all.
     from revenge.notifications import service
 
-    assert await service.notify(session, user.id, "new_content", {"title": "x", "count": 1}) is None
+    nothing = await service.notify(
+        session, user.id, "new_content", {"title": "x", "count": 1}, settings=get_settings()
+    )
+    assert nothing is None
     # request_approved: email only -> hidden from the inbox, one email delivery queued.
-    nid = await service.notify(session, user.id, "request_approved", {"title": "Dune"})
+    nid = await service.notify(
+        session, user.id, "request_approved", {"title": "Dune"}, settings=get_settings()
+    )
     assert nid is not None
     inbox = (await client.get(f"{BASE}/notifications", headers=headers)).json()
     assert inbox["total"] == 0

@@ -8,6 +8,7 @@ import json
 
 import httpx2 as httpx
 
+from revenge.core.config import get_settings
 from revenge.core.db import session_scope
 from revenge.notifications import service
 from tests.helpers import serve_asgi
@@ -42,16 +43,30 @@ async def test_stream_delivers_only_the_owners_notifications(app, committed_db, 
             assert await anext(lines) == ": connected"
 
             async with session_scope() as s:
-                await service.notify(s, bob.id, "system", {"subject": "bob", "body": "secret"})
+                await service.notify(
+                    s,
+                    bob.id,
+                    "system",
+                    {"subject": "bob", "body": "secret"},
+                    settings=get_settings(),
+                )
             # Rolled back: never announced.
             try:
                 async with session_scope() as s:
-                    await service.notify(s, alice.id, "system", {"subject": "no", "body": "x"})
+                    await service.notify(
+                        s,
+                        alice.id,
+                        "system",
+                        {"subject": "no", "body": "x"},
+                        settings=get_settings(),
+                    )
                     raise RuntimeError("rollback")
             except RuntimeError:
                 pass
             async with session_scope() as s:
-                mine = await service.notify(s, alice.id, "request_available", {"title": "Dune"})
+                mine = await service.notify(
+                    s, alice.id, "request_available", {"title": "Dune"}, settings=get_settings()
+                )
 
             event = await asyncio.wait_for(_next_event(lines), timeout=5)
             assert event["event"] == "notification"

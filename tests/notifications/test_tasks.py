@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from revenge.core.config import get_settings
 from revenge.core.db import session_scope
 from revenge.core.jobs import job_app
 from revenge.notifications import new_content, service, tasks
@@ -20,13 +21,17 @@ def test_every_declared_task_has_its_body_registered_with_the_same_policy():
 async def test_a_few_recipients_get_a_drain_each_many_share_one(make_user, jobs):
     few = [(await make_user())[0].id for _ in range(2)]
     async with session_scope() as s:
-        await service.notify_many(s, few, "request_approved", {"title": "Dune"})
+        await service.notify_many(
+            s, few, "request_approved", {"title": "Dune"}, settings=get_settings()
+        )
     pending = await jobs.pending("notifications.email_send")
     assert sorted(job["args"]["user_id"] for job in pending) == sorted(str(u) for u in few)
 
     many = [(await make_user())[0].id for _ in range(tasks.PER_USER_JOBS_UP_TO + 1)]
     async with session_scope() as s:
-        await service.notify_many(s, many, "request_approved", {"title": "Heat"})
+        await service.notify_many(
+            s, many, "request_approved", {"title": "Heat"}, settings=get_settings()
+        )
     pending = await jobs.pending("notifications.email_send")
     assert len(pending) == len(few) + 1
     assert [job["args"]["user_id"] for job in pending][-1] is None

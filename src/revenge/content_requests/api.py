@@ -129,10 +129,12 @@ async def approve_request(
     request_id: uuid.UUID,
     admin: AdminUser,
     session: DbSession,
+    settings: AppSettings,
     locale: Locale,
     body: ApproveBody | None = None,
 ) -> ContentRequestRead:
-    request = await review.approve(session, admin, request_id, body.admin_note if body else None)
+    note = body.admin_note if body else None
+    request = await review.approve(session, admin, request_id, note, settings)
     return await service.read_one(session, request, admin, locale)
 
 
@@ -145,10 +147,12 @@ async def deny_request(
     request_id: uuid.UUID,
     admin: AdminUser,
     session: DbSession,
+    settings: AppSettings,
     locale: Locale,
     body: DenyBody | None = None,
 ) -> ContentRequestRead:
-    request = await review.deny(session, admin, request_id, body.admin_note if body else None)
+    note = body.admin_note if body else None
+    request = await review.deny(session, admin, request_id, note, settings)
     return await service.read_one(session, request, admin, locale)
 
 

@@ -18,6 +18,7 @@ from revenge.content_requests.models import (
 )
 from revenge.content_requests.notices import tell_watchers
 from revenge.core import clock
+from revenge.core.config import Settings
 from revenge.core.media import MediaType
 from revenge.library import lookup, matching
 from revenge.notifications.types import NotificationType
@@ -152,14 +153,14 @@ async def _match(session: AsyncSession, request: ContentRequest) -> LibraryItem 
 
 
 async def _mark_available(
-    session: AsyncSession, request: ContentRequest, item: LibraryItem
+    session: AsyncSession, request: ContentRequest, item: LibraryItem, settings: Settings
 ) -> None:
     request.status = RequestStatus.available
     request.status_reason = None
     request.available_at = clock.utcnow()
     request.library_media_type, request.library_media_id = item
     await session.flush()
-    await tell_watchers(session, request, NotificationType.request_available)
+    await tell_watchers(session, request, NotificationType.request_available, settings=settings)
     log.info("content_request.available", request_id=str(request.id), item=item[0])
 
 
@@ -174,11 +175,11 @@ async def _mark_gone(session: AsyncSession, request: ContentRequest) -> None:
     log.info("content_request.item_gone", request_id=str(request.id))
 
 
-async def check_request(session: AsyncSession, request: ContentRequest) -> bool:
+async def check_request(session: AsyncSession, request: ContentRequest, settings: Settings) -> bool:
     """Bring one request in line with the library; True when its status changed."""
     item = await _match(session, request)
     if request.status in OPEN_STATUSES and item is not None:
-        await _mark_available(session, request, item)
+        await _mark_available(session, request, item, settings)
         return True
     if request.status == RequestStatus.available:
         if item is None:
@@ -188,18 +189,22 @@ async def check_request(session: AsyncSession, request: ContentRequest) -> bool:
     return False
 
 
-async def item_added(session: AsyncSession, media_type: str, media_id: uuid.UUID) -> int:
+async def item_added(
+    session: AsyncSession, media_type: str, media_id: uuid.UUID, settings: Settings
+) -> int:
     """A library item appeared: settle every open request it may satisfy. Returns how many
     became available."""
     keys, tvdb_ids = await external_keys_of_item(session, media_type, media_id)
     requests = await repository.requests_for_keys(session, keys, tvdb_ids, OPEN_STATUSES)
     changed = 0
     for request in requests:
-        changed += await check_request(session, request)
+        changed += await check_request(session, request, settings)
     return changed
 
 
-async def item_removed(session: AsyncSession, media_type: str, media_id: uuid.UUID) -> int:
+async def item_removed(
+    session: AsyncSession, media_type: str, media_id: uuid.UUID, settings: Settings
+) -> int:
     """A library item went away: requests it satisfied go back to approved unless another
     copy is still there. Returns how many went back."""
     requests = {r.id: r for r in await repository.requests_linked_to(session, media_type, media_id)}
@@ -210,7 +215,7 @@ async def item_removed(session: AsyncSession, media_type: str, media_id: uuid.UU
         requests.setdefault(request.id, request)
     changed = 0
     for request in requests.values():
-        changed += await check_request(session, request)
+        changed += await check_request(session, request, settings)
     return changed
 
 
@@ -222,7 +227,7 @@ def _may_change(request: ContentRequest, has_candidate: bool) -> bool:
     return has_candidate
 
 
-async def sweep(session: AsyncSession) -> int:
+async def sweep(session: AsyncSession, settings: Settings) -> int:
     """Re-check every open and available request (catches missed events and files marked
     missing by a rescan). Returns how many changed."""
     changed = 0
@@ -235,7 +240,7 @@ async def sweep(session: AsyncSession) -> int:
         candidates = await requests_with_candidates(session, batch)
         for request in batch:
             if _may_change(request, request.id in candidates):
-                changed += await check_request(session, request)
+                changed += await check_request(session, request, settings)
         if len(batch) < SWEEP_BATCH:
             return changed
         after = batch[-1].id

@@ -6,6 +6,7 @@ import uuid
 
 from revenge.content_requests import availability
 from revenge.core import events
+from revenge.core.config import get_settings
 from revenge.core.db import session_scope
 from revenge.core.jobs import DEFAULT_RETRY, job_app
 
@@ -23,12 +24,16 @@ async def check_availability(
     Without one (the periodic run): every open and available request."""
     async with session_scope() as session:
         if media_type and media_id:
-            return await availability.item_added(session, media_type, uuid.UUID(media_id))
-        return await availability.sweep(session)
+            return await availability.item_added(
+                session, media_type, uuid.UUID(media_id), get_settings()
+            )
+        return await availability.sweep(session, get_settings())
 
 
 @events.subscribe(events.LibraryItemRemoved)
 @job_app.task(name="content_requests.check_removed", retry=DEFAULT_RETRY)
 async def check_removed(media_type: str, media_id: str, library_id: str | None = None) -> int:
     async with session_scope() as session:
-        return await availability.item_removed(session, media_type, uuid.UUID(media_id))
+        return await availability.item_removed(
+            session, media_type, uuid.UUID(media_id), get_settings()
+        )

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from revenge.content_requests import repository
 from revenge.content_requests.models import ContentRequest
+from revenge.core.config import Settings
 from revenge.notifications import service as notifications
 from revenge.notifications.types import NotificationType
 
@@ -17,6 +18,7 @@ async def tell_watchers(
     request: ContentRequest,
     notification_type: NotificationType,
     *,
+    settings: Settings,
     note: str | None = None,
 ) -> list[uuid.UUID]:
     """Notify the requester and every "me too" user, each in their own language and on the
@@ -30,6 +32,11 @@ async def tell_watchers(
     if note:
         data["note"] = note
     await notifications.notify_many(
-        session, user_ids, notification_type, data, group_key=f"content_request:{request.id}"
+        session,
+        user_ids,
+        notification_type,
+        data,
+        group_key=f"content_request:{request.id}",
+        settings=settings,
     )
     return user_ids

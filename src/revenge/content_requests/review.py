@@ -102,7 +102,11 @@ async def _pending_or_conflict(
 
 
 async def approve(
-    session: AsyncSession, admin: Principal, request_id: uuid.UUID, note: str | None
+    session: AsyncSession,
+    admin: Principal,
+    request_id: uuid.UUID,
+    note: str | None,
+    settings: Settings,
 ) -> ContentRequest:
     """Approve a pending request, tell everyone who asked, and mark it available at once if
     the library already has it."""
@@ -114,13 +118,19 @@ async def approve(
     if note is not None:
         request.admin_note = note
     await session.flush()
-    await tell_watchers(session, request, NotificationType.request_approved, note=note)
-    await availability.check_request(session, request)
+    await tell_watchers(
+        session, request, NotificationType.request_approved, note=note, settings=settings
+    )
+    await availability.check_request(session, request, settings)
     return request
 
 
 async def deny(
-    session: AsyncSession, admin: Principal, request_id: uuid.UUID, note: str | None
+    session: AsyncSession,
+    admin: Principal,
+    request_id: uuid.UUID,
+    note: str | None,
+    settings: Settings,
 ) -> ContentRequest:
     """Deny a pending (or approved, not yet available) request with an optional note."""
     request = await _pending_or_conflict(session, request_id, OPEN_STATUSES)
@@ -130,7 +140,9 @@ async def deny(
     request.processed_at = clock.utcnow()
     request.processed_by = admin.id
     await session.flush()
-    await tell_watchers(session, request, NotificationType.request_denied, note=note)
+    await tell_watchers(
+        session, request, NotificationType.request_denied, note=note, settings=settings
+    )
     return request
 
 

@@ -206,6 +206,7 @@ async def _deliver_batch(
     user_id: uuid.UUID | None,
     batch_size: int,
     concurrency: int,
+    settings: Settings,
 ) -> tuple[int, DrainStats]:
     """(deliveries claimed, what became of them) for one batch."""
     items = await _claim(session, kind, user_id, batch_size)
@@ -218,7 +219,7 @@ async def _deliver_batch(
 
     follow_ups = await channel.deliver(session, items, concurrency=concurrency, record=record)
     for follow_user, follow_type, follow_data in follow_ups:
-        await fanout.notify(session, follow_user, follow_type, follow_data)
+        await fanout.notify(session, follow_user, follow_type, follow_data, settings=settings)
     return len(items), stats
 
 
@@ -245,7 +246,7 @@ async def deliver_pending(
             batches += 1
             async with session_scope() as session:
                 claimed, stats = await _deliver_batch(
-                    session, channel, kind, user_id, batch_size, concurrency
+                    session, channel, kind, user_id, batch_size, concurrency, settings
                 )
             total.add(stats)
             if claimed < batch_size:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from revenge.core.config import Settings, get_settings
+from revenge.core.config import Settings
 from revenge.core.i18n import normalize_locale, translate
 from revenge.notifications import repository, tasks
 from revenge.notifications.channels.base import Recipient
@@ -236,6 +236,7 @@ async def notify(
     notification_type: NotificationType | str,
     data: dict[str, Any],
     *,
+    settings: Settings,
     group_key: str | None = None,
 ) -> uuid.UUID | None:
     """Tell one user something, in their language, on the channels they want.
@@ -244,7 +245,9 @@ async def notify(
     and defers the delivery jobs — all in the caller's transaction. Returns the
     notification id, or None when the user wants nothing of this type.
     """
-    created = await notify_many(session, [user_id], notification_type, data, group_key=group_key)
+    created = await notify_many(
+        session, [user_id], notification_type, data, group_key=group_key, settings=settings
+    )
     return created[0] if created else None
 
 
@@ -255,10 +258,9 @@ async def notify_many(
     data: dict[str, Any],
     *,
     group_key: str | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> list[uuid.UUID]:
     """``notify`` for many users at once, in a constant number of statements."""
-    settings = settings or get_settings()
     kind = NotificationType(notification_type)
     defaults = NOTIFICATION_TYPES[kind]
     data = json.loads(json.dumps(data, default=str))  # JSON only: stored and sent as is

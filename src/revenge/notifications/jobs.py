@@ -60,4 +60,4 @@ async def new_content_notification(
 @implements(tasks.NEW_CONTENT_FLUSH)
 async def flush_new_content() -> int:
     async with session_scope() as session:
-        return await new_content.flush(session)
+        return await new_content.flush(session, get_settings())

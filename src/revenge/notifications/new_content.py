@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from revenge.core.config import Settings
 from revenge.core.media import MediaType
 from revenge.library import lookup
 from revenge.library import service as library
@@ -68,7 +69,7 @@ async def _groups(session: AsyncSession, rows: list[PendingNewContent]) -> list[
     return list(groups.values())
 
 
-async def flush(session: AsyncSession) -> int:
+async def flush(session: AsyncSession, settings: Settings) -> int:
     """Turn everything pending into grouped notifications; returns notifications created."""
     rows = list(
         await session.scalars(
@@ -108,7 +109,12 @@ async def flush(session: AsyncSession) -> int:
         }
         created += len(
             await fanout.notify_many(
-                session, user_ids, NotificationType.new_content, data, group_key=group.key
+                session,
+                user_ids,
+                NotificationType.new_content,
+                data,
+                group_key=group.key,
+                settings=settings,
             )
         )
     return created

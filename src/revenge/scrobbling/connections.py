@@ -106,7 +106,7 @@ async def fresh_credentials(
 
 # --- status -----------------------------------------------------------------------------------
 async def mark_needs_reconnect(
-    session: AsyncSession, connection: ScrobbleConnection, reason: str
+    session: AsyncSession, connection: ScrobbleConnection, reason: str, settings: Settings
 ) -> None:
     """Stop sending until the user authorises again, and tell them (once, not per retry)."""
     newly = connection.status != "needs_reconnect"
@@ -121,6 +121,7 @@ async def mark_needs_reconnect(
             NotificationType.scrobble_reconnect,
             {"provider": provider_label(connection.provider), "reason": reason},
             group_key=f"scrobble_reconnect:{connection.id}",
+            settings=settings,
         )
 
 

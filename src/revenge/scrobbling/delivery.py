@@ -264,12 +264,12 @@ async def _send_batch(
     try:
         result = await _send(session, connection, provider, settings, http, outbound)
     except ReconnectRequired as exc:
-        await mark_needs_reconnect(session, connection, exc.reason)
+        await mark_needs_reconnect(session, connection, exc.reason, settings)
         report.stopped_because = "needs_reconnect"
         return None
     except crypto.DecryptionError:
         await mark_needs_reconnect(
-            session, connection, "stored tokens unreadable (server secret changed)"
+            session, connection, "stored tokens unreadable (server secret changed)", settings
         )
         report.stopped_because = "needs_reconnect"
         return None

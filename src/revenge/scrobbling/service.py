@@ -67,7 +67,7 @@ async def recommendations(
             credentials = await fresh_credentials(session, connection, provider, settings, http)
             items = await provider.recommendations(http, credentials, seed, limit)
     except ReconnectRequired as exc:
-        await mark_needs_reconnect(session, connection, exc.reason)
+        await mark_needs_reconnect(session, connection, exc.reason, settings)
         raise Conflict("scrobbling.needs_reconnect", provider=provider.label) from exc
     except ProviderError as exc:
         raise provider_failure(provider, exc) from exc
@@ -98,7 +98,7 @@ async def love_track(
         async with provider.client() as http:
             await provider.love(http, credentials_of(connection, settings), track, loved)
     except ReconnectRequired as exc:
-        await mark_needs_reconnect(session, connection, exc.reason)
+        await mark_needs_reconnect(session, connection, exc.reason, settings)
         raise Conflict("scrobbling.needs_reconnect", provider=provider.label) from exc
     except ProviderError as exc:
         raise provider_failure(provider, exc) from exc

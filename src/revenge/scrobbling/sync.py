@@ -120,7 +120,7 @@ async def sync_provider(
                             http, credentials, connection.sync_cursor, since
                         )
                 except ReconnectRequired as exc:
-                    await mark_needs_reconnect(session, connection, exc.reason)
+                    await mark_needs_reconnect(session, connection, exc.reason, settings)
                     connection.sync_status, connection.sync_error = "failed", exc.reason
                     return "failed"
                 except (PermanentError, AuthExpired) as exc:
