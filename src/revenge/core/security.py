@@ -13,7 +13,7 @@ from anyio import CapacityLimiter
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from revenge.core.errors import ServiceUnavailable
+from revenge.core.errors import BUSY_RETRY_AFTER_SECONDS, ServiceUnavailable
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 # A real hash of a random password: verifying against it when no user/grant exists keeps
@@ -54,7 +54,6 @@ def _limiter() -> CapacityLimiter:
 # Checks allowed to wait for a thread, per thread: beyond that a request is answered 503 at
 # once instead of queueing for many seconds behind a flood of logins.
 WAITING_PER_THREAD = 16
-BUSY_RETRY_AFTER_SECONDS = 2
 
 
 def _admitted_limiter() -> CapacityLimiter:
