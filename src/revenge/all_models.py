@@ -30,6 +30,7 @@ from revenge.fingerprints.models import (
     FingerprintRun,
     MediaFingerprint,
 )
+from revenge.ingest.models import ExternalUser, InboxEntry, IngestSource, PendingEvent
 from revenge.library.models import (
     Album,
     Artist,
@@ -80,8 +81,11 @@ __all__ = [
     "DuplicateLink",
     "DuplicateMember",
     "Episode",
+    "ExternalUser",
     "FingerprintFailure",
     "FingerprintRun",
+    "InboxEntry",
+    "IngestSource",
     "Library",
     "LibraryScan",
     "MediaDaily",
@@ -98,6 +102,7 @@ __all__ = [
     "NotificationDelivery",
     "NotificationDeliveryAttempt",
     "NotificationPreference",
+    "PendingEvent",
     "PendingNewContent",
     "PlayEvent",
     "PlayFact",

@@ -170,6 +170,19 @@ class FingerprintSettings(BaseSettings):
     max_upload_bytes: int = 100 * 1024 * 1024
 
 
+class IngestSettings(BaseSettings):
+    """Plays from other servers and players (README "Connect your media server")."""
+
+    model_config = _group("REVENGE_INGEST_")
+    # A webhook user whose name matches no local user gets a local account of that name
+    # (no password: an admin sets one). Off: the user waits for an admin to link them.
+    create_users: bool = False
+    # A play session that heard nothing for this long drops off the live activity page.
+    activity_stale_seconds: int = Field(15 * 60, ge=30)
+    # Raw webhook payloads larger than this are refused with 413 (Plex adds a thumbnail).
+    max_payload_bytes: int = Field(512 * 1024, ge=1024)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="REVENGE_", env_file=".env", extra="ignore", env_file_encoding="utf-8"
@@ -222,6 +235,7 @@ class Settings(BaseSettings):
     share: ShareSettings = Field(default_factory=ShareSettings)
     fingerprint: FingerprintSettings = Field(default_factory=FingerprintSettings)
     requests: RequestSettings = Field(default_factory=RequestSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:

@@ -102,6 +102,10 @@ class PlaybackTransition(DomainEvent):
     occurred_at: datetime
     ended_at: datetime | None = None
     item_duration_ms: int | None = None
+    # Where the play came in (PlaySession.source) and, for a ListenBrainz client's play, the
+    # SHA-256 of its token (scrobbling sends it back to no connection with that token).
+    source: str = "native"
+    origin_digest: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -38,6 +38,13 @@ class PlaySession(UUIDPrimaryKey, Timestamps, Base):
     ended_at: Mapped[datetime | None]
     # Whether the finished play meets the play rule (see PlayRuleSettings).
     counted: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    # Where the play came in: native (this server's players), jellyfin, emby, plex or
+    # listenbrainz; and the source's name as the admin gave it (shown on the activity page).
+    source: Mapped[str] = mapped_column(String(16), default="native", server_default="native")
+    source_name: Mapped[str | None] = mapped_column(String(100))
+    # SHA-256 of the token a ListenBrainz client submitted it with: scrobbling never sends the
+    # play back to a ListenBrainz connection holding that token (no loops).
+    origin_digest: Mapped[str | None] = mapped_column(String(64))
 
 
 class PlayEvent(UUIDPrimaryKey, Base):

@@ -36,6 +36,19 @@ _STATE_EVENTS = (PlaybackEventType.start, PlaybackEventType.pause, PlaybackEvent
 
 
 @dataclass(frozen=True)
+class PlayOrigin:
+    """Where a play came in from when not from this server's own players (README "Connect
+    your media server"): the source kind, its name, and a ListenBrainz client's token digest."""
+
+    source: str
+    source_name: str | None = None
+    origin_digest: str | None = None
+
+
+NATIVE = PlayOrigin(source="native")
+
+
+@dataclass(frozen=True)
 class _Outcome:
     """What a session tells analytics and scrobbling; a change means announcing it again."""
 
@@ -69,7 +82,20 @@ def _capped(played_ms: int, duration_ms: int | None) -> int:
 async def record_event(
     session: AsyncSession, principal: Principal, body: PlaybackEventCreate, settings: Settings
 ) -> PlaySession:
-    """Record one player event and return the session it belongs to.
+    """Record one event of this server's own players (see ``apply_event``)."""
+    placed, _ = await apply_event(session, principal.id, body, settings, NATIVE)
+    return placed
+
+
+async def apply_event(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    body: PlaybackEventCreate,
+    settings: Settings,
+    origin: PlayOrigin,
+) -> tuple[PlaySession, bool]:
+    """Record one player event; returns the session it belongs to and whether the event was
+    new (False: the same event was stored already and nothing changed).
 
     Which session that is depends on the event's time, not on when it arrived (rules in
     ``playback.timeline``): an event joins the play it falls inside or just after, an older
@@ -87,17 +113,17 @@ async def record_event(
     if body.session_id is not None:
         named = await session.get(PlaySession, body.session_id)
         # Another user's session answers like a missing one.
-        if named is None or named.user_id != principal.id:
+        if named is None or named.user_id != user_id:
             raise NotFound("playback.session_not_found")
         if named.media_id != body.media_id or named.media_type != body.media_type:
             raise Conflict("playback.session_media_mismatch")
 
-    await repo.lock_item_timeline(session, principal.id, body.media_type, body.media_id)
+    await repo.lock_item_timeline(session, user_id, body.media_type, body.media_id)
     rules = settings.play_rules
     window = timedelta(minutes=rules.resume_window_minutes)
     rows = await repo.sessions_around(
         session,
-        principal.id,
+        user_id,
         body.media_type,
         body.media_id,
         occurred,
@@ -107,10 +133,10 @@ async def record_event(
     by_id = {row.id: row for row in rows}
     for earlier in stored:
         if earlier.event == body.event.value and earlier.occurred_at == occurred:
-            return by_id[earlier.session_id]
+            return by_id[earlier.session_id], False
 
     event = PlayEvent(
-        user_id=principal.id,
+        user_id=user_id,
         event=body.event.value,
         position_ms=body.position_ms,
         occurred_at=occurred,
@@ -130,7 +156,7 @@ async def record_event(
         last.end_idle()
 
     written, placed = await _store_plays(
-        session, plays, owners, rows, event, body, item.duration_ms, rules
+        session, plays, owners, rows, event, body, item.duration_ms, rules, origin
     )
     kept = {row.id for row, _ in written}
     for row in rows:
@@ -151,7 +177,7 @@ async def record_event(
             trigger=body.event if row is placed else None,
             rules=rules,
         )
-    return placed
+    return placed, True
 
 
 async def _store_plays(
@@ -163,6 +189,7 @@ async def _store_plays(
     body: PlaybackEventCreate,
     duration_ms: int | None,
     rules: PlayRuleSettings,
+    origin: PlayOrigin,
 ) -> tuple[list[tuple[PlaySession, bool]], PlaySession]:
     """Write the derived plays to their sessions (creating the missing ones) and the new event
     to its play; returns every (session, created) and the session holding the new event."""
@@ -176,7 +203,7 @@ async def _store_plays(
             source = next(
                 (by_id.get(e.session_id) for e in play.events if e.session_id in by_id), None
             )
-            row = _new_row(play, event.user_id, body, duration_ms, source)
+            row = _new_row(play, event.user_id, body, duration_ms, source, origin)
             session.add(row)
             await session.flush()
         _write(row, play, rules)
@@ -230,8 +257,12 @@ def _new_row(
     body: PlaybackEventCreate,
     duration_ms: int | None,
     source: PlaySession | None,
+    origin: PlayOrigin,
 ) -> PlaySession:
     return PlaySession(
+        source=source.source if source else origin.source,
+        source_name=source.source_name if source else origin.source_name,
+        origin_digest=source.origin_digest if source else origin.origin_digest,
         user_id=user_id,
         media_type=body.media_type,
         media_id=body.media_id,
@@ -322,6 +353,8 @@ def facts_of(
         occurred_at=play.last_event_at,
         ended_at=play.ended_at,
         item_duration_ms=play.item_duration_ms,
+        source=play.source,
+        origin_digest=play.origin_digest,
     )
 
 

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import any_, bindparam, select
+from sqlalchemy import any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -89,3 +89,28 @@ async def active_user_ids(session: AsyncSession) -> list[uuid.UUID]:
     """Every active account, e.g. everyone a library announcement goes to."""
     rows = await session.execute(select(User.id).where(User.is_active.is_(True)).order_by(User.id))
     return list(rows.scalars())
+
+
+async def user_by_name(session: AsyncSession, name: str) -> UserFacts | None:
+    """The account whose username, or else display name, is ``name`` (case-insensitive): how a
+    user of another server or a ListenBrainz reader's ``/1/user/{name}`` finds its account. A
+    display name shared by two accounts names neither."""
+    wanted = name.strip().lower()
+    if not wanted:
+        return None
+    by_username = await session.execute(
+        select(User.id).where(func.lower(User.username) == wanted).limit(1)
+    )
+    user_id = by_username.scalar_one_or_none()
+    if user_id is None:
+        by_display = list(
+            (
+                await session.execute(
+                    select(User.id).where(func.lower(User.display_name) == wanted).limit(2)
+                )
+            ).scalars()
+        )
+        user_id = by_display[0] if len(by_display) == 1 else None
+    if user_id is None:
+        return None
+    return (await users_by_id(session, [user_id])).get(user_id)
