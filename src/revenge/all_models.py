@@ -21,6 +21,7 @@ from revenge.content_requests.models import (
     RequestUserSettings,
 )
 from revenge.core.ratelimit import RateLimitBucket, RateLimitSlot
+from revenge.downloaders.models import Downloader, DownloadHandoff
 from revenge.fingerprints.models import (
     AcoustidLookup,
     DuplicateGroup,
@@ -77,6 +78,8 @@ __all__ = [
     "DailyClients",
     "DailyHours",
     "DailyTotals",
+    "DownloadHandoff",
+    "Downloader",
     "DuplicateGroup",
     "DuplicateLink",
     "DuplicateMember",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
 import sys
 from typing import Annotated, Any, TypeVar
@@ -84,14 +85,22 @@ def worker(
 
     from revenge import worker as worker_module
     from revenge.core.db import get_database, to_libpq_url
+    from revenge.library.watcher import FolderWatcher
 
     async def work() -> None:
         pool = AsyncConnectionPool(
             to_libpq_url(get_database().url), min_size=1, max_size=concurrency + 2, open=False
         )
         await pool.open()
-        async with worker_module.job_app.open_async(pool):
-            await worker_module.job_app.run_worker_async(concurrency=concurrency)
+        # Libraries with folder watching on: changes become targeted scans (library.watcher).
+        watcher = asyncio.create_task(FolderWatcher().run())
+        try:
+            async with worker_module.job_app.open_async(pool):
+                await worker_module.job_app.run_worker_async(concurrency=concurrency)
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
         await pool.close()
 
     run_with_database(work)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -30,13 +31,19 @@ from revenge.core.db import (
 from revenge.core.errors import NotFound, install_error_handlers
 from revenge.core.jobs import job_app
 from revenge.core.logging import configure_logging
-from revenge.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from revenge.core.middleware import BodyLimitMiddleware, RequestContextMiddleware, path_limits
 from revenge.core.migrate import upgrade
 from revenge.core.openapi import install_openapi
+from revenge.downloaders.api import router as downloaders_router
 from revenge.fingerprints.api import router as fingerprints_router
 from revenge.i18n.api import router as i18n_router
+from revenge.ingest.api import admin_router as ingest_admin_router
+from revenge.ingest.api import webhook_router as ingest_webhook_router
+from revenge.ingest.listenbrainz import api as listenbrainz_api
+from revenge.ingest.listenbrainz.validation import MAX_LISTEN_PAYLOAD_SIZE
 from revenge.library.api import admin_router as library_admin_router
 from revenge.library.api import read_router as library_read_router
+from revenge.library.watcher import FolderWatcher
 from revenge.notifications.api import router as notifications_router
 from revenge.notifications.api import webpush_router
 from revenge.playback.api import router as playback_router
@@ -53,6 +60,8 @@ API_PREFIX = "/api/v1"
 
 
 FEATURE_ROUTERS = [
+    # First: media servers' webhooks are the busiest route, and routes are matched in order.
+    ingest_webhook_router,
     users_router,
     playback_router,
     scrobbling_router,
@@ -66,6 +75,9 @@ FEATURE_ROUTERS = [
     share_links_router,
     fingerprints_router,
     content_requests_router,
+    # Before the ingest routers: /ingest/downloader/{id}/{token} is the downloaders' door.
+    downloaders_router,
+    ingest_admin_router,
 ]
 
 
@@ -110,14 +122,26 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     await pool.open()
     await job_app.open_async(pool)
     worker_task: asyncio.Task[None] | None = None
+    watcher_task: asyncio.Task[None] | None = None
     if app.state.run_workers and settings.workers > 0:
         worker_task = asyncio.create_task(
             job_app.run_worker_async(concurrency=settings.workers, install_signal_handlers=False)
         )
         log.info("workers.started", concurrency=settings.workers)
+        # Libraries with folder watching on: changes become targeted scans (library.watcher).
+        watcher_task = asyncio.create_task(FolderWatcher().run())
+    # Everything loaded at start-up (modules, routes, models) lives as long as the process:
+    # moved out of the collector's sight, a full collection no longer walks it, which kept the
+    # loop (and every request waiting on it) still for a tenth of a second at a time while a
+    # drain job allocated (bench/ingest.py: webhook ack p99).
+    gc.freeze()
     try:
         yield
     finally:
+        if watcher_task is not None:
+            watcher_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher_task
         if worker_task is not None:
             # Graceful: the worker finishes the jobs it holds, then stops.
             worker_task.cancel()
@@ -155,6 +179,8 @@ def create_app(
     app.add_middleware(RequestContextMiddleware, default_locale=settings.default_locale)
     app.include_router(ops_router)
     app.include_router(api_router())
+    # The ListenBrainz-compatible API: its own errors and headers, outside the OpenAPI document.
+    app.mount(listenbrainz_api.PREFIX, listenbrainz_api.listenbrainz_app())
     install_openapi(app, api_prefix=API_PREFIX)
     _mount_web_ui(app)
     return app
@@ -165,16 +191,17 @@ _MULTIPART_SLACK = 64 * 1024
 
 
 def _body_limits(settings: Settings) -> Callable[[Scope], int]:
-    """Request bodies are capped at ``max_body_bytes``; the upload routes keep their own."""
-    uploads = {
-        f"{API_PREFIX}/admin/fingerprint/match": settings.fingerprint.max_upload_bytes
-        + _MULTIPART_SLACK,
-    }
-
-    def limit_for(scope: Scope) -> int:
-        return uploads.get(scope["path"], settings.max_body_bytes)
-
-    return limit_for
+    """Request bodies are capped at ``max_body_bytes``; uploads, ListenBrainz imports and
+    media server webhooks have their own limits."""
+    return path_limits(
+        lambda: settings.max_body_bytes,
+        paths={
+            f"{API_PREFIX}/admin/fingerprint/match": settings.fingerprint.max_upload_bytes
+            + _MULTIPART_SLACK,
+            f"{listenbrainz_api.PREFIX}/submit-listens": MAX_LISTEN_PAYLOAD_SIZE,
+        },
+        prefixes={f"{API_PREFIX}/ingest/": lambda: settings.ingest.max_payload_bytes},
+    )
 
 
 def _mount_web_ui(app: FastAPI) -> None:

@@ -6,7 +6,9 @@ from __future__ import annotations
 from revenge.analytics import jobs as analytics_jobs
 from revenge.content_requests import jobs as content_requests_jobs
 from revenge.core.jobs import job_app
+from revenge.downloaders import jobs as downloaders_jobs
 from revenge.fingerprints import jobs as fingerprints_jobs
+from revenge.ingest import jobs as ingest_jobs
 from revenge.library import jobs as library_jobs
 from revenge.notifications import jobs as notifications_jobs
 from revenge.playback import jobs as playback_jobs
@@ -22,6 +24,8 @@ FEATURE_JOB_MODULES = [
     library_jobs,
     fingerprints_jobs,
     content_requests_jobs,
+    downloaders_jobs,
+    ingest_jobs,
 ]
 
 __all__ = ["FEATURE_JOB_MODULES", "job_app"]

@@ -326,6 +326,22 @@ async def test_display_titles_alone_are_the_resolvers_titles(session: AsyncSessi
     assert len(sent) == 7
 
 
+async def test_durations_alone_are_the_resolvers_durations(session: AsyncSession) -> None:
+    c = await _catalogue(session)
+    c.angel.missing_at = utcnow()  # missing items are answered too
+    await session.flush()
+    refs = [*_refs(c).values(), MediaRef(MediaType.track, c.angel.id)]
+    items = await lookup.resolve(session, refs)
+    with _statements(session) as sent:
+        lengths = await lookup.durations(
+            session, [*refs, *refs, MediaRef(MediaType.track, uuid.uuid4())]
+        )
+    assert lengths == {ref: item.duration_ms for ref, item in items.items()}
+    # Sums over the children for series and albums, as the resolver's.
+    assert all(lengths[_refs(c)[kind]] for kind in ("series", "season", "album", "teardrop"))
+    assert len(sent) == 7
+
+
 async def test_refs_from_plain_strings_are_the_same_key(session: AsyncSession) -> None:
     c = await _catalogue(session)
     ref = MediaRef.of("movie", str(c.movie.id))

@@ -258,10 +258,12 @@ const PAGES = [
   { name: 'admin-libraries', title: 'ui.libraries.title', nav: 'ui.nav.admin_libraries', ready: '[data-testid=libraries-list], [data-testid=libraries-empty]' },
   { name: 'requests', title: 'ui.requests.title', nav: 'ui.nav.requests', ready: '[data-testid=my-requests], [data-testid=requests-empty]' },
   { name: 'admin-requests', title: 'ui.admin_requests.title', nav: 'ui.nav.admin_requests', ready: '[data-testid=request-queue], [data-testid=request-queue-empty]' },
+  { name: 'admin-downloaders', title: 'ui.downloaders.title', nav: 'ui.nav.admin_downloaders', ready: '[data-testid=downloaders-list], [data-testid=downloaders-empty]' },
   { name: 'admin-duplicates', title: 'ui.duplicates.title', nav: 'ui.nav.admin_duplicates', ready: '[data-testid=duplicates-list], [data-testid=duplicates-empty]' },
   { name: 'scrobbling', title: 'ui.scrobbling.title', nav: 'ui.nav.scrobbling', ready: '[data-testid=scrobbling-connections]' },
   { name: 'stats', title: 'ui.stats.title', nav: 'ui.nav.stats', ready: '[data-testid=stats-history-chart]' },
   { name: 'admin-analytics', title: 'ui.analytics.title', nav: 'ui.nav.admin_analytics', ready: '[data-testid=chart-hours]' },
+  { name: 'admin-activity', title: 'ui.activity.title', nav: 'ui.nav.admin_activity', ready: '[data-testid=activity-list], [data-testid=activity-empty]' },
 ];
 
 /** Through the app's own navigation, as a user would (the menu button on a phone). */
@@ -865,6 +867,211 @@ test('a user connects ListenBrainz with a token, switches what is sent, and disc
   const after = (await api('GET', '/users/me/scrobbling/connections', { token })).body.find((c) => c.provider === 'listenbrainz');
   assert.equal(after.connected, false);
   await hers.context().close();
+});
+
+/** Where a row of the activity page is: its state label, bar value and clock. */
+async function activityRow(page, title) {
+  const row = page.getByTestId('activity-list').locator('li.session', { hasText: title });
+  await row.waitFor();
+  const bar = row.getByRole('progressbar');
+  return {
+    row,
+    state: (await row.getByTestId('activity-state').innerText()).trim(),
+    value: Number(await bar.getAttribute('aria-valuenow')),
+    clock: await bar.getAttribute('aria-valuetext'),
+    text: await row.innerText(),
+  };
+}
+
+test('live activity: what plays now from every door, moving live, in English and German, on a desktop and a phone', async () => {
+  await seeded;
+  const page = await newPage('en-US');
+  await page.goto(`${baseUrl}/login`);
+  await loginThroughUi(page, ADMIN.username, ADMIN.password);
+  await page.waitForURL(/\/history$/);
+  await chooseLanguage(page, 'en');
+  const target = PAGES.find((p) => p.name === 'admin-activity');
+  await open(page, target, 'en');
+  await page.getByTestId('activity-empty').waitFor();
+  await page.getByTestId('activity-live').waitFor();
+  assert.equal(await page.getByTestId('activity-empty').innerText(), msg('en', 'ui.activity.empty'));
+  await page.screenshot({ path: path.join(RESULTS, 'en-desktop-activity-empty.png'), fullPage: true });
+
+  // Plays start elsewhere while the page is open: they arrive through the stream.
+  await seedTool('activity'); // a poster for Heat; Jonas pauses a track played through Jellyfin
+  const admin = await apiLogin(ADMIN.username, ADMIN.password);
+  const movieId = (await seeded).movie_id;
+  const heat = await api('POST', '/playback/events', {
+    token: admin.access_token,
+    body: {
+      media_type: 'movie', media_id: movieId, event: 'start', position_ms: 0,
+      occurred_at: new Date(Date.now() - 25 * 60_000).toISOString(), client: 'Revenge Web', device: 'Chromium',
+    },
+  });
+  assert.equal(heat.status, 200, JSON.stringify(heat.body));
+  await page.getByTestId('activity-count').filter({ hasText: '2' }).waitFor({ timeout: 10_000 });
+  const movie = await activityRow(page, 'Heat');
+  assert.equal(movie.state, msg('en', 'ui.activity.state_playing'));
+  assert.match(movie.text, new RegExp(`${msg('en', 'ui.activity.source_native')}`));
+  assert.match(movie.text, /Revenge Web\s·\sChromium/);
+  assert.match(movie.text, /admin/);
+  assert.ok(movie.value > 14 && movie.value < 16, `25 of 170 minutes, not ${movie.value}`);
+  assert.match(movie.clock, /^2[56]:\d\d of 2:50:00$/);
+  // The poster came through the API with the login's token.
+  await page.waitForFunction(() => {
+    const img = document.querySelector('[data-testid=activity-list] li.session img');
+    return img && !img.hidden && img.complete && img.naturalWidth === 200;
+  });
+  const song = await activityRow(page, 'Massive Attack – Teardrop');
+  assert.equal(song.state, msg('en', 'ui.activity.state_paused'));
+  assert.match(song.text, /Jellyfin\s·\sWohnzimmer/);
+  assert.match(song.text, /Jonas Becker/);
+  assert.match(song.text, /Mezzanine\s·\s1998/);
+  assert.equal(song.clock, '2:00 of 5:31');
+  // A playing bar moves on by itself; a paused one stays.
+  await page.waitForTimeout(2100);
+  assert.notEqual((await activityRow(page, 'Heat')).clock, movie.clock);
+  assert.equal((await activityRow(page, 'Massive Attack – Teardrop')).clock, song.clock);
+
+  for (const locale of ['en', 'de']) {
+    if (locale !== 'en') {
+      await chooseLanguage(page, locale);
+      await expectHeading(page, msg(locale, 'ui.activity.title'));
+      await assertNoEnglish(page, locale);
+    }
+    await page.locator('[data-testid=activity-list] li.session img:not([hidden])').first().waitFor();
+    await page.screenshot({ path: path.join(RESULTS, `${locale}-desktop-activity-playing.png`), fullPage: true });
+    await page.setViewportSize(PHONE);
+    await assertFitsWidth(page);
+    await page.screenshot({ path: path.join(RESULTS, `${locale}-phone-activity-playing.png`), fullPage: true });
+    await page.setViewportSize(DESKTOP);
+  }
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.screenshot({ path: path.join(RESULTS, 'de-desktop-activity-dark.png'), fullPage: true });
+  await page.emulateMedia({ colorScheme: 'light' });
+
+  // Paused elsewhere: the page hears it from the stream, without a reload.
+  const paused = await api('POST', '/playback/events', {
+    token: admin.access_token,
+    body: { session_id: heat.body.session_id, media_type: 'movie', media_id: movieId, event: 'pause', position_ms: 26 * 60_000 },
+  });
+  assert.equal(paused.status, 200, JSON.stringify(paused.body));
+  const row = page.getByTestId('activity-list').locator('li.session', { hasText: 'Heat' });
+  await row.locator('[data-testid=activity-state]', { hasText: msg('de', 'ui.activity.state_paused') }).waitFor({ timeout: 10_000 });
+  assert.equal((await activityRow(page, 'Heat')).clock, '26:00 von 2:50:00');
+  await page.context().close();
+});
+
+/** Radarr and Sonarr fakes (tools/e2e_downloaders.py); resolves with their URLs and key. */
+function startDownloaderFakes() {
+  const child = spawn(UV, ['run', '--frozen', 'python', '-m', 'tools.e2e_downloaders'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.once('exit', (code) => reject(new Error(`tools/e2e_downloaders.py exited with ${code}`)));
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const newline = out.indexOf('\n');
+      if (newline !== -1) resolve({ child, ...JSON.parse(out.slice(0, newline)) });
+    });
+  });
+}
+
+async function stopDownloaderFakes(fakeDownloaders) {
+  const child = fakeDownloaders?.child;
+  if (!child || child.exitCode !== null) return;
+  child.removeAllListeners('exit');
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
+}
+
+test('an admin connects Radarr, requests reach it, and the download shows on the requests page', async () => {
+  const radarr = await startDownloaderFakes();
+  try {
+    const page = await newPage('en-US');
+    await page.goto(`${baseUrl}/login`);
+    await loginThroughUi(page, ADMIN.username, ADMIN.password);
+    await page.getByTestId('user-menu').waitFor(); // signed in (in the admin's own language)
+    await chooseLanguage(page, 'en');
+    await open(page, PAGES.find((p) => p.name === 'admin-downloaders'), 'en');
+    await page.getByTestId('downloaders-empty').waitFor();
+
+    // A wrong key: the test button says so, translated, from the server's problem.
+    await page.getByTestId('add-downloader').click();
+    const form = page.getByTestId('downloader-form');
+    await form.locator('select[name=kind]').selectOption('radarr');
+    await form.locator('input[name=name]').fill('Radarr');
+    await form.locator('input[name=base_url]').fill(radarr.radarr_url);
+    await form.locator('input[name=api_key]').fill('not-the-key');
+    await page.getByTestId('downloader-test').click();
+    const refused = msg('en', 'errors.downloaders.unauthorized.title').replace('{downloader}', 'Radarr');
+    await page.getByTestId('problem').filter({ hasText: refused }).waitFor();
+    await page.screenshot({ path: path.join(RESULTS, 'en-desktop-downloaders-wrong-key.png'), fullPage: true });
+
+    // The right key: Radarr's profiles and root folders become the choices.
+    await form.locator('input[name=api_key]').fill(radarr.api_key);
+    await page.getByTestId('downloader-test').click();
+    await page.getByTestId('downloader-tested').waitFor();
+    await form.locator('select[name=quality_profile_id]').selectOption({ label: 'HD-1080p' });
+    assert.equal(await form.locator('select[name=root_folder]').inputValue(), '/movies', 'the only root folder is preselected');
+    await page.screenshot({ path: path.join(RESULTS, 'en-desktop-downloaders-form.png'), fullPage: true });
+    await form.locator('button[type=submit]').click();
+    const shown = page.getByTestId('downloader-webhook');
+    await shown.waitFor();
+    const webhook = new URL((await shown.locator('code').textContent()).trim());
+    await page.screenshot({ path: path.join(RESULTS, 'en-desktop-downloaders-created.png'), fullPage: true });
+    const tested = await fetch(`${baseUrl}${webhook.pathname}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ eventType: 'Test', instanceName: 'Radarr' }),
+    });
+    assert.equal(tested.status, 200, 'Radarr\'s "Test" button is answered OK');
+
+    // The admin's own request is approved at once and goes to Radarr; Heathers, approved before
+    // any downloader existed, is sent from the admin's request queue.
+    const token = (await apiLogin(ADMIN.username, ADMIN.password)).access_token;
+    const own = await api('POST', '/requests', { token, body: { media_type: 'movie', external_id: '10000' } });
+    assert.equal(own.status, 201, JSON.stringify(own.body));
+    await open(page, PAGES.find((p) => p.name === 'admin-requests'), 'en');
+    await page.locator('select[name=status]').selectOption('approved');
+    const heathers = page.getByTestId('request-queue').locator('li', { hasText: 'Heathers' });
+    await heathers.getByRole('button', { name: msg('en', 'ui.requests.send_again') }).click();
+    await page.getByRole('status').filter({ hasText: 'Heathers' }).waitFor();
+    const processing = await eventually('/admin/requests?status=processing', token, (b) => b.total >= 2);
+    assert.deepEqual(processing.items.map((r) => r.title).sort(), ['Heat Wave', 'Heathers']);
+
+    // "Check downloads now" reads Radarr's queue; the requests show their progress.
+    await open(page, PAGES.find((p) => p.name === 'admin-downloaders'), 'en');
+    await page.locator('li[data-downloader=Radarr]').getByRole('button', { name: msg('en', 'ui.downloaders.check_queue') }).click();
+    await page.getByRole('status').filter({ hasText: 'Radarr' }).waitFor();
+    await eventually(`/requests/${own.body.id}`, token, (b) => b.download?.status === 'downloading');
+
+    for (const locale of ['en', 'de']) {
+      await chooseLanguage(page, locale);
+      for (const [label, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
+        await page.setViewportSize(viewport);
+        await open(page, PAGES.find((p) => p.name === 'requests'), locale);
+        const mine = page.getByTestId('my-requests').locator('li', { hasText: 'Heat Wave' });
+        const download = mine.locator('[data-testid=download][data-status=downloading]');
+        await download.waitFor();
+        assert.match(await mine.innerText(), new RegExp(msg(locale, 'ui.request_status.processing')));
+        assert.match(await download.innerText(), new RegExp(msg(locale, 'ui.download_status.downloading')));
+        assert.equal(await download.locator('progress').evaluate((bar) => Math.round(bar.value * 100)), 58);
+        if (locale !== 'en') await assertNoEnglish(page, locale);
+        await assertFitsWidth(page);
+        await page.screenshot({ path: path.join(RESULTS, `${locale}-${label}-requests-downloading.png`), fullPage: true });
+        await open(page, PAGES.find((p) => p.name === 'admin-downloaders'), locale);
+        await page.getByTestId('downloaders-list').waitFor();
+        if (locale !== 'en') await assertNoEnglish(page, locale);
+        await assertFitsWidth(page);
+        await page.screenshot({ path: path.join(RESULTS, `${locale}-${label}-downloaders.png`), fullPage: true });
+      }
+      await page.setViewportSize(DESKTOP);
+    }
+    await chooseLanguage(page, 'de'); // the admin's language for the tests after this one
+    await page.context().close();
+  } finally {
+    await stopDownloaderFakes(radarr);
+  }
 });
 
 test('every main page in all four languages: screenshots, translated, fits a phone', async () => {

@@ -70,6 +70,13 @@ export const routes: RouteDef[] = [
   },
   { path: '/profile', page: () => import('./pages/Profile.svelte'), title: 'ui.profile.title' },
   {
+    path: '/admin/activity',
+    page: () => import('./pages/admin/Activity.svelte'),
+    title: 'ui.activity.title',
+    nav: { section: 'admin', label: 'ui.nav.admin_activity' },
+    admin: true,
+  },
+  {
     path: '/admin/users',
     page: () => import('./pages/admin/Users.svelte'),
     title: 'ui.admin_users.title',
@@ -81,6 +88,13 @@ export const routes: RouteDef[] = [
     page: () => import('./pages/admin/Libraries.svelte'),
     title: 'ui.libraries.title',
     nav: { section: 'admin', label: 'ui.nav.admin_libraries' },
+    admin: true,
+  },
+  {
+    path: '/admin/downloaders',
+    page: () => import('./pages/admin/Downloaders.svelte'),
+    title: 'ui.downloaders.title',
+    nav: { section: 'admin', label: 'ui.nav.admin_downloaders' },
     admin: true,
   },
   {

@@ -156,6 +156,19 @@ async def deny_request(
     return await service.read_one(session, request, admin, locale)
 
 
+@admin_router.post(
+    "/admin/requests/{request_id}/send",
+    response_model=ContentRequestRead,
+    responses=problem_responses(404, 409),
+)
+async def send_request(
+    request_id: uuid.UUID, admin: AdminUser, session: DbSession, locale: Locale
+) -> ContentRequestRead:
+    """Hand an approved request to its downloader again (after a failed hand-off, say)."""
+    request = await review.send_again(session, admin, request_id)
+    return await service.read_one(session, request, admin, locale)
+
+
 @admin_router.get(
     "/admin/users/{user_id}/request-settings",
     response_model=UserRequestSettingsRead,

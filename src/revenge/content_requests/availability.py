@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from revenge.content_requests import repository
+from revenge.content_requests import downloads, repository
 from revenge.content_requests.models import (
     OPEN_STATUSES,
     ContentRequest,
@@ -155,12 +155,17 @@ async def _match(session: AsyncSession, request: ContentRequest) -> LibraryItem 
 async def _mark_available(
     session: AsyncSession, request: ContentRequest, item: LibraryItem, settings: Settings
 ) -> None:
+    # An approved request may have been handed to a downloader: it need not be followed now.
+    was_approved = request.status != RequestStatus.pending
     request.status = RequestStatus.available
     request.status_reason = None
     request.available_at = clock.utcnow()
     request.library_media_type, request.library_media_id = item
+    downloads.forget_handoff_problem(request)
     await session.flush()
     await tell_watchers(session, request, NotificationType.request_available, settings=settings)
+    if was_approved:
+        await downloads.announce_closed(session, request)
     log.info("content_request.available", request_id=str(request.id), item=item[0])
 
 

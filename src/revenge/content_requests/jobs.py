@@ -1,10 +1,12 @@
-"""RequestAvailabilityCheckJob: on every library item added, and as a periodic sweep."""
+"""RequestAvailabilityCheckJob: on every library item added, and as a periodic sweep; and
+what the downloaders report about requests handed to them."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from revenge.content_requests import availability
+from revenge.content_requests import availability, downloads
 from revenge.core import events
 from revenge.core.config import get_settings
 from revenge.core.db import session_scope
@@ -37,3 +39,21 @@ async def check_removed(media_type: str, media_id: str, library_id: str | None =
         return await availability.item_removed(
             session, media_type, uuid.UUID(media_id), get_settings()
         )
+
+
+@events.subscribe(events.DownloadHandoffChanged)
+@job_app.task(name="content_requests.on_handoff_changed", retry=DEFAULT_RETRY)
+async def on_handoff_changed(**facts: Any) -> bool:
+    """The downloader took the request (it is processing now), or could not (why, shown)."""
+    change = events.DownloadHandoffChanged.from_payload(facts)
+    async with session_scope() as session:
+        return await downloads.handoff_changed(session, change)
+
+
+@events.subscribe(events.DownloadProgressReported)
+@job_app.task(name="content_requests.on_download_progress", retry=DEFAULT_RETRY)
+async def on_download_progress(**facts: Any) -> int:
+    """Processing requests' downloads as their downloaders' queues show them."""
+    report = events.DownloadProgressReported.from_payload(facts)
+    async with session_scope() as session:
+        return await downloads.progress_reported(session, report.entries)

@@ -8,7 +8,9 @@ from enum import StrEnum
 
 from sqlalchemy import (
     ARRAY,
+    BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -33,6 +35,8 @@ class RequestMediaType(StrEnum):
 class RequestStatus(StrEnum):
     pending = "pending"
     approved = "approved"
+    # Approved and handed to a downloader (Radarr, Sonarr, Lidarr), which is fetching it.
+    processing = "processing"
     denied = "denied"
     available = "available"
 
@@ -45,10 +49,10 @@ class ExternalSource(StrEnum):
     musicbrainz_artist = "musicbrainz_artist"
 
 
-OPEN_STATUSES = (RequestStatus.pending, RequestStatus.approved)
+OPEN_STATUSES = (RequestStatus.pending, RequestStatus.approved, RequestStatus.processing)
 # The partial unique index that makes "one open request per thing" hold under concurrency.
 OPEN_REQUEST_INDEX = "uq_content_requests_open_external"
-OPEN_REQUEST_WHERE = text("status IN ('pending', 'approved')")
+OPEN_REQUEST_WHERE = text("status IN ('pending', 'approved', 'processing')")
 
 
 def _user_fk(ondelete: str = "CASCADE") -> ForeignKey:
@@ -93,6 +97,23 @@ class ContentRequest(UUIDPrimaryKey, Timestamps, Base):
     # The library item it resolved to (movie | series | album | artist).
     library_media_type: Mapped[str | None] = mapped_column(String(16))
     library_media_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # The downloader it was handed to (downloaders.handoff_changed), as it was named then, and
+    # the downloader's id of the movie / series / album / artist.
+    downloader_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("shared.downloaders.id", ondelete="SET NULL")
+    )
+    downloader_name: Mapped[str | None] = mapped_column(String(100))
+    downloader_kind: Mapped[str | None] = mapped_column(String(16))
+    downloader_item_id: Mapped[int | None] = mapped_column(Integer)
+    # The downloader's own words when the hand-off failed or waits for a retry.
+    handoff_error: Mapped[str | None] = mapped_column(Text)
+    # The download as the downloader's queue last showed it (downloaders.progress_reported).
+    download_status: Mapped[str | None] = mapped_column(String(16))
+    download_progress: Mapped[float | None] = mapped_column(Float)
+    download_size: Mapped[int | None] = mapped_column(BigInteger)
+    download_size_left: Mapped[int | None] = mapped_column(BigInteger)
+    download_eta: Mapped[datetime | None]
+    download_checked_at: Mapped[datetime | None]
 
 
 class ContentRequestInterest(UUIDPrimaryKey, Base):

@@ -1,4 +1,5 @@
-"""Telling the requester and every "me too" user that their request changed."""
+"""Telling the requester and every "me too" user that their request changed, and the admins
+that a request waits for them."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from revenge.content_requests.models import ContentRequest
 from revenge.core.config import Settings
 from revenge.notifications import service as notifications
 from revenge.notifications.types import NotificationType
+from revenge.users import lookup as users
 
 
 async def tell_watchers(
@@ -40,3 +42,25 @@ async def tell_watchers(
         settings=settings,
     )
     return user_ids
+
+
+async def tell_admins_pending(
+    session: AsyncSession, request: ContentRequest, requester: str, *, settings: Settings
+) -> list[uuid.UUID]:
+    """Notify every admin that a new request waits for review (each in their language, on
+    the channels they chose; in the caller's transaction)."""
+    admin_ids = [a for a in await users.active_admin_ids(session) if a != request.user_id]
+    await notifications.notify_many(
+        session,
+        admin_ids,
+        NotificationType.request_pending,
+        {
+            "title": request.title,
+            "request_id": str(request.id),
+            "media_type": request.media_type,
+            "requester": requester,
+        },
+        group_key=f"content_request:{request.id}",
+        settings=settings,
+    )
+    return admin_ids

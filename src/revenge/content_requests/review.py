@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from revenge.content_requests import availability, repository
+from revenge.content_requests import availability, downloads, repository
 from revenge.content_requests.models import (
     OPEN_STATUSES,
     ContentRequest,
@@ -121,7 +121,25 @@ async def approve(
     await tell_watchers(
         session, request, NotificationType.request_approved, note=note, settings=settings
     )
-    await availability.check_request(session, request, settings)
+    if not await availability.check_request(session, request, settings):
+        # Not in the library yet: the downloader is asked for it.
+        await downloads.announce_approved(session, request)
+    return request
+
+
+async def send_again(
+    session: AsyncSession, admin: Principal, request_id: uuid.UUID
+) -> ContentRequest:
+    """Hand an approved (or processing) request to its downloader again, e.g. after the
+    hand-off failed and the downloader's settings were fixed."""
+    request = await repository.get(session, request_id, lock=True)
+    if request is None:
+        raise NotFound("content_request.not_found")
+    if request.status not in (RequestStatus.approved, RequestStatus.processing):
+        raise Conflict("content_request.not_approved", status=request.status)
+    downloads.forget_handoff_problem(request)
+    await session.flush()
+    await downloads.announce_approved(session, request, resend=True)
     return request
 
 
@@ -132,8 +150,10 @@ async def deny(
     note: str | None,
     settings: Settings,
 ) -> ContentRequest:
-    """Deny a pending (or approved, not yet available) request with an optional note."""
+    """Deny a pending (or approved or processing, not yet available) request with an optional
+    note. A download already handed to a downloader is left there."""
     request = await _pending_or_conflict(session, request_id, OPEN_STATUSES)
+    handed_off = request.status != RequestStatus.pending
     request.status = RequestStatus.denied
     request.status_reason = None
     request.admin_note = note
@@ -143,6 +163,9 @@ async def deny(
     await tell_watchers(
         session, request, NotificationType.request_denied, note=note, settings=settings
     )
+    if handed_off:
+        # Its download is no longer followed; nothing is deleted in the downloader.
+        await downloads.announce_closed(session, request)
     return request
 
 

@@ -35,6 +35,28 @@ class LibraryItemRef(BaseModel):
     media_id: uuid.UUID
 
 
+class DownloadRead(BaseModel):
+    """The download as the downloader's queue last showed it (``status`` null: not in the
+    queue, e.g. still searching or already imported)."""
+
+    status: Literal["queued", "paused", "downloading", "importing", "warning", "failed"] | None
+    # 0..1, from the size and the size left.
+    progress: float | None
+    size_bytes: int | None
+    size_left_bytes: int | None
+    estimated_completion_at: SaneDatetime | None
+    checked_at: SaneDatetime | None
+
+
+class DownloaderRef(BaseModel):
+    """The downloader a request was handed to (admins only), with its id of the item."""
+
+    id: uuid.UUID | None
+    name: Text | None
+    kind: Text | None
+    item_id: int | None
+
+
 class ContentRequestRead(BaseModel):
     id: uuid.UUID
     # user_id (who asked) and processed_by (who decided) are shown to the requester and to
@@ -62,6 +84,11 @@ class ContentRequestRead(BaseModel):
     interested_count: int
     # True when the caller is not the requester but said "me too".
     me_too: bool
+    # While processing: the download's progress (everyone who sees the request).
+    download: DownloadRead | None = None
+    # Admins only: where it was handed, and the downloader's own words when that failed.
+    downloader: DownloaderRef | None = None
+    handoff_error: Text | None = None
 
 
 class DenyBody(BaseModel):

@@ -15,7 +15,7 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from revenge.content_requests import availability, repository, review
+from revenge.content_requests import availability, downloads, notices, repository, review
 from revenge.content_requests.metadata.base import ExternalItem, UnknownExternalId
 from revenge.content_requests.metadata.registry import provider_for
 from revenge.content_requests.models import (
@@ -27,6 +27,8 @@ from revenge.content_requests.models import (
 from revenge.content_requests.schemas import (
     ContentRequestCreate,
     ContentRequestRead,
+    DownloaderRef,
+    DownloadRead,
     LibraryItemRef,
     SearchResult,
 )
@@ -55,8 +57,38 @@ class BadGateway(AppError):
 # --- reading ------------------------------------------------------------------------------------
 
 
+def _download(request: ContentRequest) -> DownloadRead | None:
+    if request.status != RequestStatus.processing or request.download_checked_at is None:
+        return None
+    return DownloadRead(
+        status=request.download_status,
+        progress=request.download_progress,
+        size_bytes=request.download_size,
+        size_left_bytes=request.download_size_left,
+        estimated_completion_at=request.download_eta,
+        checked_at=request.download_checked_at,
+    )
+
+
+def _downloader(request: ContentRequest, is_admin: bool) -> DownloaderRef | None:
+    if not is_admin or (request.downloader_name is None and request.downloader_id is None):
+        return None
+    return DownloaderRef(
+        id=request.downloader_id,
+        name=request.downloader_name,
+        kind=request.downloader_kind,
+        item_id=request.downloader_item_id,
+    )
+
+
 def _read(
-    request: ContentRequest, interested: int, me_too: bool, locale: str, *, show_people: bool
+    request: ContentRequest,
+    interested: int,
+    me_too: bool,
+    locale: str,
+    *,
+    show_people: bool,
+    is_admin: bool = False,
 ) -> ContentRequestRead:
     library_item = None
     if request.library_media_type and request.library_media_id:
@@ -65,7 +97,11 @@ def _read(
         )
     reason_text = None
     if request.status_reason:
-        reason_text = translate(f"content_requests.status_reason.{request.status_reason}", locale)
+        reason_text = translate(
+            f"content_requests.status_reason.{request.status_reason}",
+            locale,
+            downloader=request.downloader_name or request.downloader_kind or "",
+        )
     return ContentRequestRead(
         id=request.id,
         user_id=request.user_id if show_people else None,
@@ -90,6 +126,9 @@ def _read(
         library_item=library_item,
         interested_count=interested,
         me_too=me_too,
+        download=_download(request),
+        downloader=_downloader(request, is_admin),
+        handoff_error=request.handoff_error if is_admin else None,
     )
 
 
@@ -111,6 +150,7 @@ async def _read_many(
             r.id in mine and r.user_id != viewer_id,
             locale,
             show_people=sees_everyone or r.user_id == viewer_id,
+            is_admin=sees_everyone,
         )
         for r in requests
     ]
@@ -244,7 +284,13 @@ async def _join(
         await repository.add_interest(session, request.id, user.id)
     if request.media_type == RequestMediaType.tv and request.seasons is not None:
         # Someone wanting more seasons widens the request; None means the whole series.
-        request.seasons = None if seasons is None else sorted(set(request.seasons) | set(seasons))
+        wider = None if seasons is None else sorted(set(request.seasons) | set(seasons))
+        if wider != request.seasons:
+            request.seasons = wider
+            if request.status in (RequestStatus.approved, RequestStatus.processing):
+                # Already with the downloader: it is told about the added seasons.
+                await session.flush()
+                await downloads.announce_approved(session, request, resend=True)
 
 
 async def create(
@@ -306,6 +352,10 @@ async def create(
         return existing, False
     request = await repository.get(session, new_id)
     assert request is not None
+    if approve:
+        await downloads.announce_approved(session, request)
+    else:
+        await notices.tell_admins_pending(session, request, user.username, settings=settings)
     return request, True
 
 

@@ -177,10 +177,26 @@ class IngestSettings(BaseSettings):
     # A webhook user whose name matches no local user gets a local account of that name
     # (no password: an admin sets one). Off: the user waits for an admin to link them.
     create_users: bool = False
-    # A play session that heard nothing for this long drops off the live activity page.
+    # A paused session that heard nothing for this long drops off the live activity page; a
+    # playing one stays until the item's expected end plus this long (Plex and Emby send no
+    # progress events while playing).
     activity_stale_seconds: int = Field(15 * 60, ge=30)
     # Raw webhook payloads larger than this are refused with 413 (Plex adds a thumbnail).
     max_payload_bytes: int = Field(512 * 1024, ge=1024)
+
+
+class DownloaderSettings(BaseSettings):
+    """Hand-offs to Radarr, Sonarr and Lidarr (README "Connect Radarr, Sonarr and Lidarr")."""
+
+    model_config = _group("REVENGE_DOWNLOADERS_")
+    # A downloader that does not answer is tried again with backoff; after this many attempts
+    # the hand-off fails for good and the admins are told.
+    max_attempts: int = Field(12, ge=1)
+    backoff_base_seconds: float = Field(60.0, gt=0)
+    backoff_cap_seconds: float = Field(6 * 3600.0, gt=0)
+    timeout_seconds: float = Field(15.0, gt=0)
+    # Queue pages read per downloader and look (100 records each).
+    max_queue_pages: int = Field(10, ge=1)
 
 
 class Settings(BaseSettings):
@@ -236,6 +252,7 @@ class Settings(BaseSettings):
     fingerprint: FingerprintSettings = Field(default_factory=FingerprintSettings)
     requests: RequestSettings = Field(default_factory=RequestSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    downloaders: DownloaderSettings = Field(default_factory=DownloaderSettings)
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import structlog
 from fastapi import HTTPException
@@ -66,6 +66,32 @@ class RequestContextMiddleware:
                 client=(scope.get("client") or ("-",))[0],
             )
             structlog.contextvars.unbind_contextvars("request_id")
+
+
+Limit = int | Callable[[], int]
+
+
+def path_limits(
+    default: Limit, *, paths: Mapping[str, Limit], prefixes: Mapping[str, Limit]
+) -> Callable[[Scope], int]:
+    """A ``limit_for`` for ``BodyLimitMiddleware``: a path's own limit, else the limit of the
+    longest prefix it starts with, else ``default``. A limit may be a function, read per
+    request (a setting)."""
+    ordered = sorted(prefixes.items(), key=lambda item: len(item[0]), reverse=True)
+
+    def value(limit: Limit) -> int:
+        return limit() if callable(limit) else limit
+
+    def limit_for(scope: Scope) -> int:
+        path = scope["path"]
+        if path in paths:
+            return value(paths[path])
+        for prefix, limit in ordered:
+            if path.startswith(prefix):
+                return value(limit)
+        return value(default)
+
+    return limit_for
 
 
 class BodyLimitMiddleware:

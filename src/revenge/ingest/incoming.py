@@ -1,6 +1,6 @@
 """One play event as another server sent it, in this server's terms.
 
-The parsers (``ingest.parsers``) turn a Jellyfin, Emby or Plex webhook into these; the drain job
+The senders (``ingest.senders``) turn a Jellyfin, Emby or Plex webhook into these; the drain job
 matches the item (``library.external_match``) and the user (``ingest.users``) and hands the event
 to playback, which applies it like a native player event.
 """
@@ -21,8 +21,10 @@ class IncomingKind(StrEnum):
     resume = "resume"
     progress = "progress"
     stop = "stop"
-    # "Marked played" in the sender's UI: a finished, counted play at that moment.
+    # "Marked played" in the sender's UI: a finished, counted play that ended at that moment.
     played = "played"
+    # A ListenBrainz listen: a finished, counted play that started at that moment.
+    listen = "listen"
 
 
 @dataclass(frozen=True, kw_only=True)

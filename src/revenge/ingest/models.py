@@ -34,9 +34,7 @@ class IngestSource(UUIDPrimaryKey, Timestamps, Base):
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # [{"from": "/media", "to": "/srv/media"}, …]: the longest matching prefix is rewritten.
-    path_map: Mapped[list[dict[str, str]]] = mapped_column(
-        JSONB, default=list, server_default="[]"
-    )
+    path_map: Mapped[list[dict[str, str]]] = mapped_column(JSONB, default=list, server_default="[]")
     last_received_at: Mapped[datetime | None]
     received: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     applied: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

@@ -20,6 +20,7 @@ from revenge.library.schemas import (
     LibraryCreate,
     LibraryRead,
     LibraryScanRead,
+    LibraryUpdate,
     MovieRead,
     SeriesRead,
     TrackRead,
@@ -39,7 +40,8 @@ read_router = APIRouter(prefix="/library", tags=["library"], responses=problem_r
     responses=problem_responses(409, 422),
 )
 async def create_library(body: LibraryCreate, _: AdminUser, session: DbSession) -> LibraryRead:
-    return LibraryRead.model_validate(await service.create_library(session, body))
+    library = await service.create_library(session, body)
+    return (await service.describe_libraries(session, [library]))[0]
 
 
 @admin_router.get("", response_model=Page[LibraryRead])
@@ -48,11 +50,23 @@ async def list_libraries(
 ) -> Page[LibraryRead]:
     items, total = await service.list_libraries(session, page.limit, page.offset)
     return Page(
-        items=[LibraryRead.model_validate(i) for i in items],
+        items=await service.describe_libraries(session, items),
         total=total,
         limit=page.limit,
         offset=page.offset,
     )
+
+
+@admin_router.patch(
+    "/{library_id}", response_model=LibraryRead, responses=problem_responses(404, 409, 422)
+)
+async def update_library(
+    library_id: uuid.UUID, body: LibraryUpdate, _: AdminUser, session: DbSession
+) -> LibraryRead:
+    """Rename the library, set its scan interval (minutes; 0 = no scheduled scans) or switch
+    folder watching on or off."""
+    library = await service.update_library(session, library_id, body)
+    return (await service.describe_libraries(session, [library]))[0]
 
 
 @admin_router.post(

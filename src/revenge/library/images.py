@@ -8,12 +8,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from revenge.core import clock
 from revenge.core.media import LibraryKind, MediaType
-from revenge.library import naming
+from revenge.library import naming, repository
 from revenge.library.models import (
     Album,
     Artist,
@@ -64,10 +64,16 @@ class OwnerMap:
 
 
 async def build_owner_map(
-    session: AsyncSession, library_id: uuid.UUID, kind: LibraryKind, root: Path
+    session: AsyncSession,
+    library_id: uuid.UUID,
+    kind: LibraryKind,
+    root: Path,
+    within: Path | None = None,
 ) -> OwnerMap:
-    """Which folder belongs to which item, from the files present in the library now."""
+    """Which folder belongs to which item, from the files present in the library now (only
+    those under ``within``, for a targeted scan: its images sit beside them)."""
     owners = OwnerMap({}, {}, {})
+    scoped = true() if within is None else repository.path_within(MediaFile.path, str(within))
 
     def inside(folder: Path) -> bool:
         return folder != root and root in folder.parents
@@ -76,7 +82,7 @@ async def build_owner_map(
         rows = await session.execute(
             select(Movie.id, MediaFile.path)
             .join(MediaFile, MediaFile.id == Movie.file_id)
-            .where(Movie.library_id == library_id, MediaFile.missing_at.is_(None))
+            .where(Movie.library_id == library_id, MediaFile.missing_at.is_(None), scoped)
         )
         for movie_id, file_path in rows:
             path, owner = Path(file_path), (MediaType.movie, movie_id)
@@ -94,7 +100,7 @@ async def build_owner_map(
             )
             .join(MediaFile, MediaFile.id == Episode.file_id)
             .join(Series, Series.id == Episode.series_id)
-            .where(Series.library_id == library_id, MediaFile.missing_at.is_(None))
+            .where(Series.library_id == library_id, MediaFile.missing_at.is_(None), scoped)
         )
         for episode_id, series_id, season_id, season_number, file_path in episode_rows:
             path = Path(file_path)
@@ -117,7 +123,7 @@ async def build_owner_map(
             .join(MediaFile, MediaFile.id == Track.file_id)
             .join(Album, Album.id == Track.album_id)
             .join(Artist, Artist.id == Album.artist_id)
-            .where(Artist.library_id == library_id, MediaFile.missing_at.is_(None))
+            .where(Artist.library_id == library_id, MediaFile.missing_at.is_(None), scoped)
         )
         for album_id, artist_id, file_path in track_rows:
             album_dir = Path(file_path).parent
@@ -141,15 +147,16 @@ def _dimensions(path: Path) -> tuple[int | None, int | None]:
 
 
 async def sync_images(
-    session: AsyncSession, root: Path, owners: OwnerMap, images: Iterable[DiskImage]
+    session: AsyncSession, within: Path, owners: OwnerMap, images: Iterable[DiskImage]
 ) -> int:
-    """Add/refresh the library's images and mark vanished ones missing; returns rows changed."""
-    prefix = str(root).rstrip("/") + "/"
-    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    """Add/refresh the images under ``within`` (the library's folder, or a targeted scan's
+    folder or file) and mark vanished ones missing; returns rows changed."""
     existing = {
         image.path: image
         for image in (
-            await session.execute(select(MediaImage).where(MediaImage.path.like(escaped + "%")))
+            await session.execute(
+                select(MediaImage).where(repository.path_within(MediaImage.path, str(within)))
+            )
         ).scalars()
     }
     now = clock.utcnow()

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from revenge.core import events
 from revenge.core.media import LibraryKind, MediaType
 from revenge.library import naming
+from revenge.library.match_keys import track_match_key
 from revenge.library.models import Album, Artist, Episode, MediaFile, Movie, Season, Series, Track
 from revenge.library.tags import AudioTags
 
@@ -34,6 +35,8 @@ class ParentCache:
     series: dict[tuple[object, ...], uuid.UUID] = field(default_factory=dict)
     seasons: dict[tuple[uuid.UUID, int], uuid.UUID] = field(default_factory=dict)
     artists: dict[tuple[object, ...], uuid.UUID] = field(default_factory=dict)
+    # An artist's stored name (a track's match key is computed with it).
+    artist_names: dict[uuid.UUID, str] = field(default_factory=dict)
     albums: dict[tuple[object, ...], uuid.UUID] = field(default_factory=dict)
 
 
@@ -238,6 +241,7 @@ class ItemResolver:
             session.add(artist)
             await session.flush()
         self.cache.artists[key] = artist.id
+        self.cache.artist_names[artist.id] = artist.name
         return artist.id
 
     async def _album(
@@ -317,14 +321,20 @@ class ItemResolver:
         ).scalar_one_or_none()
         created = track is None
         title = (tags.title or from_name.title)[:500]
+        match_key = track_match_key(self.cache.artist_names[track_artist_id], title)
         if track is None:
             track = Track(
-                album_id=album_id, artist_id=track_artist_id, title=title, file_id=file.id
+                album_id=album_id,
+                artist_id=track_artist_id,
+                title=title,
+                file_id=file.id,
+                match_key=match_key,
             )
             session.add(track)
         track.album_id = album_id
         track.artist_id = track_artist_id
         track.title = title
+        track.match_key = match_key
         track.track_number = tags.track_number or from_name.track_number
         track.disc_number = tags.disc_number or disc_from_folder or from_name.disc_number
         track.musicbrainz_recording_id = tags.musicbrainz_recording_id

@@ -28,7 +28,9 @@ from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any
 
-from sqlalchemy import case, select
+from sqlalchemy import any_, bindparam, case, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import FromClause
 
@@ -50,7 +52,7 @@ from revenge.library.lookup_items import (
     track_from_row,
     track_title,
 )
-from revenge.library.lookup_queries import LOADERS
+from revenge.library.lookup_queries import LOADERS, duration_statements
 from revenge.library.models import (
     Album,
     Artist,
@@ -76,6 +78,7 @@ __all__ = [
     "album_title",
     "children",
     "display_titles",
+    "durations",
     "episode_code",
     "episode_title",
     "file_lateral",
@@ -113,6 +116,23 @@ async def resolve(session: AsyncSession, refs: Iterable[MediaRef]) -> dict[Media
 
 async def resolve_one(session: AsyncSession, ref: MediaRef) -> MediaItem | None:
     return (await resolve(session, [ref])).get(ref)
+
+
+async def durations(session: AsyncSession, refs: Iterable[MediaRef]) -> dict[MediaRef, int | None]:
+    """``MediaItem.duration_ms`` of each item of ``refs`` that exists (missing-marked ones
+    too), keyed by its ref; unknown ids are left out. ``resolve`` without the rest of the item,
+    for callers that need only the lengths of many items (a 1,000-listen import)."""
+    found: dict[MediaRef, int | None] = {}
+    for kind, ids in _by_type(refs).items():
+        statement = duration_statements()[kind]
+        # One bound array, not an IN list of a thousand parameters (the driver splits a
+        # statement's placeholders in Python, which cost more than the lookup itself).
+        wanted = bindparam(None, ids, type_=ARRAY(PG_UUID(as_uuid=True)))
+        rows = await session.execute(statement.where(LOADERS[kind].id_column == any_(wanted)))
+        for item_id, duration in rows:
+            # sum(bigint) is numeric in PostgreSQL.
+            found[MediaRef(kind, item_id)] = None if duration is None else int(duration)
+    return found
 
 
 async def children(session: AsyncSession, ref: MediaRef) -> list[MediaItem]:

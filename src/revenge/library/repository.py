@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -32,9 +33,18 @@ class ListFilter:
     parent_id: uuid.UUID | None = None  # series (episodes), artist (albums), album (tracks)
 
 
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _like(q: str) -> str:
-    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    return f"%{_escape_like(q)}%"
+
+
+def path_within(column: Any, path: str) -> Any:
+    """``column`` is ``path`` or lies under it (a prefix search the ``text_pattern_ops`` index
+    on ``media_files.path`` / ``media_images.path`` serves)."""
+    return or_(column == path, column.like(_escape_like(path.rstrip("/")) + "/%"))
 
 
 async def _page(
@@ -62,15 +72,134 @@ async def all_library_paths(session: AsyncSession) -> list[str]:
     return list((await session.execute(select(Library.path))).scalars())
 
 
+async def waiting_scans(session: AsyncSession, library_id: uuid.UUID) -> list[LibraryScan]:
+    """The library's queued scans, oldest first. A scan row locked by a scanner that is
+    starting it is left out: its walk may already be done, so it cannot absorb a new request."""
+    return list(
+        (
+            await session.execute(
+                select(LibraryScan)
+                .where(LibraryScan.library_id == library_id, LibraryScan.status == "queued")
+                .order_by(LibraryScan.created_at, LibraryScan.id)
+                .with_for_update(skip_locked=True)
+            )
+        ).scalars()
+    )
+
+
 async def waiting_scan(session: AsyncSession, library_id: uuid.UUID) -> LibraryScan | None:
+    """The library's oldest queued full scan."""
+    return next(
+        (s for s in await waiting_scans(session, library_id) if s.target_path is None), None
+    )
+
+
+async def next_queued_scan_id(session: AsyncSession, library_id: uuid.UUID) -> uuid.UUID | None:
     return (
         await session.execute(
-            select(LibraryScan)
+            select(LibraryScan.id)
             .where(LibraryScan.library_id == library_id, LibraryScan.status == "queued")
-            .order_by(LibraryScan.created_at)
+            .order_by(LibraryScan.created_at, LibraryScan.id)
             .limit(1)
         )
     ).scalar_one_or_none()
+
+
+def _last_full_scan_end() -> Any:
+    """When the library's last full scan ended (done or failed), else its last scan time."""
+    ended = (
+        select(func.max(LibraryScan.finished_at))
+        .where(LibraryScan.library_id == Library.id, LibraryScan.target_path.is_(None))
+        .scalar_subquery()
+    )
+    return func.coalesce(ended, Library.last_scan_at)
+
+
+async def last_full_scan_ends(
+    session: AsyncSession, library_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, datetime | None]:
+    if not library_ids:
+        return {}
+    rows = await session.execute(
+        select(Library.id, _last_full_scan_end()).where(Library.id.in_(library_ids))
+    )
+    return {library_id: ended for library_id, ended in rows}
+
+
+async def libraries_due_for_scan(
+    session: AsyncSession, now: datetime, busy_after: datetime
+) -> list[uuid.UUID]:
+    """Libraries with a scan interval whose last full scan ended longer than that ago (or that
+    never had one) and that have no scan waiting or running (a "running" scan not updated
+    since ``busy_after`` died with its worker)."""
+    busy = (
+        select(LibraryScan.id)
+        .where(
+            LibraryScan.library_id == Library.id,
+            or_(
+                LibraryScan.status == "queued",
+                (LibraryScan.status == "running") & (LibraryScan.updated_at > busy_after),
+            ),
+        )
+        .exists()
+    )
+    ended = _last_full_scan_end()
+    due = or_(
+        ended.is_(None),
+        ended + func.make_interval(0, 0, 0, 0, 0, Library.scan_interval_minutes) <= now,
+    )
+    rows = await session.execute(
+        select(Library.id)
+        .where(Library.scan_interval_minutes > 0, due, ~busy)
+        .order_by(Library.name)
+    )
+    return list(rows.scalars())
+
+
+async def libraries_with_stranded_scans(
+    session: AsyncSession, queued_before: datetime, busy_after: datetime
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(library, oldest queued scan) for libraries whose queued scans have waited since
+    ``queued_before`` with no scan of theirs running: their job was lost."""
+    running = (
+        select(LibraryScan.id)
+        .where(
+            LibraryScan.library_id == Library.id,
+            LibraryScan.status == "running",
+            LibraryScan.updated_at > busy_after,
+        )
+        .exists()
+    )
+    oldest = (
+        select(LibraryScan.id)
+        .where(LibraryScan.library_id == Library.id, LibraryScan.status == "queued")
+        .order_by(LibraryScan.created_at, LibraryScan.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    stale = (
+        select(LibraryScan.id)
+        .where(
+            LibraryScan.library_id == Library.id,
+            LibraryScan.status == "queued",
+            LibraryScan.created_at < queued_before,
+        )
+        .exists()
+    )
+    rows = await session.execute(select(Library.id, oldest).where(stale, ~running))
+    return [(library_id, scan_id) for library_id, scan_id in rows]
+
+
+async def watched_libraries(session: AsyncSession) -> list[tuple[uuid.UUID, str]]:
+    rows = await session.execute(
+        select(Library.id, Library.path).where(Library.watch.is_(True)).order_by(Library.name)
+    )
+    return [(library_id, path) for library_id, path in rows]
+
+
+async def library_folders(session: AsyncSession) -> list[tuple[uuid.UUID, str]]:
+    rows = await session.execute(select(Library.id, Library.path))
+    return [(library_id, path) for library_id, path in rows]
 
 
 async def list_movies(

@@ -5,25 +5,33 @@ A scan runs in phases, each its own transaction, so a UI polling the scan row se
    new paths of the same size + mtime (a rename or move keeps the item's id) (``scan_plan.py``);
 2. chunks of files: probe (ffprobe, mutagen) and create/update items, counters committed per chunk;
 3. finish: mark vanished files and their items missing (``library.item_removed``), sync images.
+
+A targeted scan (the scan row names a folder or file: a download that arrived, a folder the
+watcher saw change) runs the same phases over that subtree only: it walks and loads only the
+files under it, so only they can be new, changed or vanished. A new file there may be one moved
+in from elsewhere in the library: a file outside the subtree with its size and mtime that is
+gone from disk is that file (the item keeps its id).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
-from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import structlog
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from revenge.core import clock, events
 from revenge.core.db import session_scope
 from revenge.core.media import LibraryKind, MediaType
+from revenge.library import repository
 from revenge.library.images import build_owner_map, sync_images
 from revenge.library.items import ItemResolver
 from revenge.library.models import (
@@ -43,8 +51,11 @@ from revenge.library.scan_plan import (
     ScanBusy,
     ScanError,
     ScanPlan,
+    ScanScope,
+    new_signatures,
     plan_scan,
-    walk_library,
+    shared_folders,
+    walk_scope,
 )
 from revenge.library.tags import AudioTags, read_tags
 
@@ -97,19 +108,18 @@ class LibraryScanner:
 
     async def run(self) -> ScanProgress:
         try:
-            library_id, kind, root, plan = await self._start()
+            library_id, kind, scope, plan = await self._start()
         except (ScanBusy, ScanAlreadyRun):
             raise
         except Exception as exc:
             await self._fail(exc)
             raise
         try:
-            resolver = ItemResolver(library_id, kind, root)
-            folders = Counter(f.path.parent for f in plan.media)
-            resolver.shared_folders = {folder for folder, n in folders.items() if n > 1}
+            resolver = ItemResolver(library_id, kind, scope.root)
+            resolver.shared_folders = shared_folders(scope, kind, plan.media)
             for chunk in _chunks(plan.media, self.chunk_size):
                 await self._process_chunk(resolver, plan, chunk)
-            await self._finish(library_id, kind, root, plan)
+            await self._finish(library_id, kind, scope, plan)
         except Exception as exc:
             await self._fail(exc)
             raise
@@ -133,7 +143,7 @@ class LibraryScanner:
         for key, value in extra.items():
             setattr(scan, key, value)
 
-    async def _start(self) -> tuple[uuid.UUID, LibraryKind, Path, ScanPlan]:
+    async def _start(self) -> tuple[uuid.UUID, LibraryKind, ScanScope, ScanPlan]:
         async with session_scope() as session:
             scan = await session.get(LibraryScan, self.scan_id, with_for_update=True)
             if scan is None:
@@ -144,34 +154,32 @@ class LibraryScanner:
             if library is None:  # pragma: no cover - cascades delete the scan with its library
                 raise ScanError("library.not_found", "library deleted")
             await self._refuse_concurrent(session, scan)
-            root, kind = Path(library.path), LibraryKind(library.kind)
-            media, images = await asyncio.to_thread(walk_library, root, kind)
-            rows = await session.execute(
-                select(
-                    MediaFile.id,
-                    MediaFile.path,
-                    MediaFile.size_bytes,
-                    MediaFile.mtime,
-                    MediaFile.missing_at,
-                ).where(MediaFile.library_id == library.id)
-            )
-            known = {
-                path: KnownFile(file_id, size, mtime, missing is not None)
-                for file_id, path, size, mtime, missing in rows
-            }
-            plan = plan_scan(media, images, known)
+            kind = LibraryKind(library.kind)
+            scope = ScanScope.of(Path(library.path), scan.target_path)
+            media, images = await asyncio.to_thread(walk_scope, scope, kind)
+            in_library = MediaFile.library_id == library.id
+            if scope.target is None:
+                known = await _known_files(session, in_library)
+                elsewhere: dict[str, KnownFile] = {}
+            else:
+                within = repository.path_within(MediaFile.path, str(scope.target))
+                known = await _known_files(session, in_library & within)
+                signatures = new_signatures(media, known)
+                elsewhere = await _gone_elsewhere(session, in_library & ~within, signatures)
+            plan = plan_scan(media, images, known, elsewhere)
             self.progress.files_total = len(media)
             await self._save(session, started_at=clock.utcnow(), error=None)
             log.info(
                 "library.scan_started",
                 library=library.name,
+                target=scan.target_path,
                 files=len(media),
                 moves=len(plan.moves),
                 vanished=len(plan.vanished),
             )
             library_id = library.id
         await self._notify()
-        return library_id, kind, root, plan
+        return library_id, kind, scope, plan
 
     async def _refuse_concurrent(self, session: AsyncSession, scan: LibraryScan) -> None:
         from datetime import timedelta
@@ -283,7 +291,7 @@ class LibraryScanner:
         return file
 
     async def _finish(
-        self, library_id: uuid.UUID, kind: LibraryKind, root: Path, plan: ScanPlan
+        self, library_id: uuid.UUID, kind: LibraryKind, scope: ScanScope, plan: ScanPlan
     ) -> None:
         now = clock.utcnow()
         item_type = _KIND_ITEM[kind]
@@ -313,12 +321,13 @@ class LibraryScanner:
                     )
             if kind == LibraryKind.tv:
                 await _sync_series_presence(session, library_id, now)
-            owners = await build_owner_map(session, library_id, kind, root)
-            await sync_images(session, root, owners, plan.images)
+            owners = await build_owner_map(session, library_id, kind, scope.root, scope.target)
+            await sync_images(session, scope.top, owners, plan.images)
             self.progress.status = "done"
             await self._save(session, finished_at=now)
             library = await session.get(Library, library_id)
-            if library is not None:
+            # The library's "last scan" (and its schedule) counts whole-library scans only.
+            if library is not None and scope.target is None:
                 library.last_scan_at = now
         log.info("library.scan_done", scan=str(self.scan_id), **vars(self.progress))
         await self._notify()
@@ -333,6 +342,38 @@ class LibraryScanner:
         except ScanError:
             pass
         await self._notify()
+
+
+async def _known_files(session: AsyncSession, where: Any) -> dict[str, KnownFile]:
+    rows = await session.execute(
+        select(
+            MediaFile.id,
+            MediaFile.path,
+            MediaFile.size_bytes,
+            MediaFile.mtime,
+            MediaFile.missing_at,
+        ).where(where)
+    )
+    return {
+        path: KnownFile(file_id, size, mtime, missing is not None)
+        for file_id, path, size, mtime, missing in rows
+    }
+
+
+async def _gone_elsewhere(
+    session: AsyncSession, outside: Any, signatures: set[tuple[int, float]]
+) -> dict[str, KnownFile]:
+    """Files ``outside`` the scope (in the library) with one of these sizes + mtimes whose
+    path is gone from disk: the files a targeted scan's new files may be, moved."""
+    if not signatures:
+        return {}
+    candidates = await _known_files(
+        session, outside & tuple_(MediaFile.size_bytes, MediaFile.mtime).in_(sorted(signatures))
+    )
+    if not candidates:
+        return {}
+    present = await asyncio.to_thread(lambda: {p for p in candidates if os.path.exists(p)})
+    return {path: known for path, known in candidates.items() if path not in present}
 
 
 async def _sync_series_presence(

@@ -7,11 +7,33 @@ from pydantic import BaseModel, ConfigDict, Field
 from revenge.core.media import LibraryKind
 from revenge.core.types import SaneDatetime, Text
 
+# A year; the schedule is checked every 5 minutes, so shorter intervals act as 5.
+MAX_SCAN_INTERVAL_MINUTES = 525_600
+_INTERVAL = "a full scan this many minutes after the last one ended; 0 = no scheduled scans"
+_WATCH = (
+    "watch the folder for changes and scan what changed after 5 quiet seconds (local disks "
+    "only: network mounts deliver no change events)"
+)
+
 
 class LibraryCreate(BaseModel):
     name: Text = Field(min_length=1, max_length=200)
     kind: LibraryKind
     path: Text = Field(min_length=1, max_length=4096)
+    scan_interval_minutes: int = Field(
+        default=360, ge=0, le=MAX_SCAN_INTERVAL_MINUTES, description=_INTERVAL
+    )
+    watch: bool = Field(default=False, description=_WATCH)
+
+
+class LibraryUpdate(BaseModel):
+    """The fields to change; those left out keep their value."""
+
+    name: Text | None = Field(default=None, min_length=1, max_length=200)
+    scan_interval_minutes: int | None = Field(
+        default=None, ge=0, le=MAX_SCAN_INTERVAL_MINUTES, description=_INTERVAL
+    )
+    watch: bool | None = Field(default=None, description=_WATCH)
 
 
 class LibraryRead(BaseModel):
@@ -22,6 +44,12 @@ class LibraryRead(BaseModel):
     kind: LibraryKind
     path: Text
     last_scan_at: SaneDatetime | None
+    scan_interval_minutes: int
+    watch: bool
+    next_scan_at: SaneDatetime | None = Field(
+        default=None,
+        description="when the schedule queues the next full scan (null: schedule off)",
+    )
     created_at: SaneDatetime
 
 
@@ -31,6 +59,9 @@ class LibraryScanRead(BaseModel):
     id: uuid.UUID
     library_id: uuid.UUID
     status: Text
+    target_path: Text | None = Field(
+        default=None, description="the folder or file a targeted scan covers (null: full scan)"
+    )
     files_total: int
     files_done: int
     items_added: int

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -15,14 +15,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from revenge.core.errors import Conflict, NotFound, Unprocessable
 from revenge.core.media import PLAYABLE_TYPES, MediaType
-from revenge.library import lookup, repository, tasks
-from revenge.library.models import Library, LibraryScan, MediaFile, MediaImage, Track
+from revenge.library import lookup, repository, scans
+from revenge.library.models import Library, MediaFile, MediaImage, Track
+
+# Scans are asked for in ``scans.py``; these are the doors the API, the CLI and other
+# features (a downloader's import webhook: ``request_targeted_scan``) use.
+from revenge.library.scans import create_scan as create_scan
+from revenge.library.scans import get_scan as get_scan
+from revenge.library.scans import request_scan as request_scan
+from revenge.library.scans import request_targeted_scan as request_targeted_scan
 from revenge.library.schemas import (
     AlbumRead,
     ArtistRead,
     EpisodeRead,
     ImageRead,
     LibraryCreate,
+    LibraryRead,
+    LibraryUpdate,
     MediaFileRead,
     MovieRead,
     SeasonSummary,
@@ -129,7 +138,13 @@ async def create_library(session: AsyncSession, data: LibraryCreate) -> Library:
         # Nested libraries would claim the same files twice.
         if other_path in folder.parents or folder in other_path.parents:
             raise Conflict("library.path_overlaps", path=str(folder), other=other)
-    library = Library(name=name, kind=str(data.kind), path=str(folder))
+    library = Library(
+        name=name,
+        kind=str(data.kind),
+        path=str(folder),
+        scan_interval_minutes=data.scan_interval_minutes,
+        watch=data.watch,
+    )
     session.add(library)
     await session.flush()
     return library
@@ -152,33 +167,44 @@ async def find_library(session: AsyncSession, name: str) -> Library | None:
     return await repository.get_library_by_name(session, name)
 
 
-async def create_scan(session: AsyncSession, library_id: uuid.UUID) -> tuple[LibraryScan, bool]:
-    """A queued scan for the library; a scan already waiting is returned instead of a second
-    one (returns the scan and whether it is new)."""
-    await get_library(session, library_id)
-    waiting = await repository.waiting_scan(session, library_id)
-    if waiting is not None:
-        return waiting, False
-    scan = LibraryScan(library_id=library_id, status="queued")
-    session.add(scan)
+async def update_library(
+    session: AsyncSession, library_id: uuid.UUID, data: LibraryUpdate
+) -> Library:
+    """Rename a library, change its scan interval or switch folder watching (the fields
+    given; the watcher picks a change up within a minute)."""
+    library = await get_library(session, library_id)
+    if data.name is not None:
+        name = data.name.strip()
+        if not name:
+            raise Unprocessable("library.name_required")
+        other = await repository.get_library_by_name(session, name)
+        if other is not None and other.id != library.id:
+            raise Conflict("library.name_taken", name=name)
+        library.name = name
+    if data.scan_interval_minutes is not None:
+        library.scan_interval_minutes = data.scan_interval_minutes
+    if data.watch is not None:
+        library.watch = data.watch
     await session.flush()
-    await session.refresh(scan)
-    return scan, True
+    return library
 
 
-async def request_scan(session: AsyncSession, library_id: uuid.UUID) -> LibraryScan:
-    """Queue a scan of the library in the caller's transaction (a waiting scan absorbs it)."""
-    scan, created = await create_scan(session, library_id)
-    if created:
-        await tasks.schedule_scan(session, scan.id, library_id)
-    return scan
+async def describe_libraries(
+    session: AsyncSession, libraries: Sequence[Library]
+) -> list[LibraryRead]:
+    """Libraries as the admin API shows them, with when their next scheduled scan is due."""
+    ends = await repository.last_full_scan_ends(session, [lib.id for lib in libraries])
+    return [
+        LibraryRead.model_validate(lib).model_copy(
+            update={"next_scan_at": scans.next_scan_at(lib, ends.get(lib.id))}
+        )
+        for lib in libraries
+    ]
 
 
-async def get_scan(session: AsyncSession, scan_id: uuid.UUID) -> LibraryScan:
-    scan = await session.get(LibraryScan, scan_id, populate_existing=True)
-    if scan is None:
-        raise NotFound("library.scan_not_found")
-    return scan
+async def watched_libraries(session: AsyncSession) -> list[tuple[uuid.UUID, str]]:
+    """(id, folder) of the libraries whose folder is to be watched."""
+    return await repository.watched_libraries(session)
 
 
 # --- read API -------------------------------------------------------------------------------

@@ -41,12 +41,15 @@ class WaitForRunningScan(BackoffRetry):
 
 
 SCAN = declare_task("library.scan", retry=WaitForRunningScan())
+# Periodic: queues the full scans that libraries' intervals make due (jobs.py).
+SCHEDULED_SCANS = declare_task("library.scheduled_scans", queueing_lock="library.scheduled_scans")
 
-DECLARED = (SCAN,)
+DECLARED = (SCAN, SCHEDULED_SCANS)
 
 
 async def schedule_scan(session: AsyncSession, scan_id: uuid.UUID, library_id: uuid.UUID) -> None:
-    """Coalesced: one waiting scan job per library absorbs the others."""
+    """Coalesced: one waiting scan job per library absorbs the others (the job runs every
+    queued scan of its library, so a scan queued behind a waiting job is not left behind)."""
     await defer(
         session,
         SCAN,

@@ -82,7 +82,7 @@ async def get_preferences(session: AsyncSession, principal: Principal) -> list[P
     rows = {p.notification_type: p for p in await repository.preferences(session, [principal.id])}
     result = []
     for kind, defaults in NOTIFICATION_TYPES.items():
-        if not defaults.configurable:
+        if not defaults.configurable or (defaults.admin_only and not principal.is_admin):
             continue
         pref = effective_preference(defaults, rows.get(kind.value))
         result.append(

@@ -23,6 +23,9 @@ class NotificationType(StrEnum):
     request_approved = "request_approved"
     request_denied = "request_denied"
     request_available = "request_available"
+    # To admins: a request waits for review; a request could not be handed to its downloader.
+    request_pending = "request_pending"
+    request_handoff_failed = "request_handoff_failed"
     system = "system"
     webhook_disabled = "webhook_disabled"
     scrobble_reconnect = "scrobble_reconnect"
@@ -39,6 +42,8 @@ class TypeDefaults:
     webhook: bool
     # False for types the user cannot switch off (they exist to tell the user about a problem).
     configurable: bool = True
+    # Only administrators receive it (and only they see it among their preferences).
+    admin_only: bool = False
 
     def allows(self, channel: ChannelKind) -> bool:
         return bool(getattr(self, channel.value))
@@ -49,6 +54,12 @@ NOTIFICATION_TYPES: dict[NotificationType, TypeDefaults] = {
     NotificationType.request_approved: TypeDefaults("request_update", True, True, False, True),
     NotificationType.request_denied: TypeDefaults("request_update", True, True, False, True),
     NotificationType.request_available: TypeDefaults("request_update", True, True, False, True),
+    NotificationType.request_pending: TypeDefaults(
+        "request_update", True, True, False, True, admin_only=True
+    ),
+    NotificationType.request_handoff_failed: TypeDefaults(
+        "request_update", True, True, False, True, admin_only=True
+    ),
     NotificationType.system: TypeDefaults("system", True, True, False, False),
     NotificationType.webhook_disabled: TypeDefaults(
         "system", True, False, False, False, configurable=False

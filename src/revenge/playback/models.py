@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, func
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, func, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -17,6 +17,19 @@ class PlaySession(UUIDPrimaryKey, Timestamps, Base):
     __table_args__ = (
         Index("ix_play_sessions_user_media", "user_id", "media_type", "media_id", "last_event_at"),
         Index("ix_play_sessions_user_ended", "user_id", "ended_at"),
+        # A user's counted track plays by start: the ListenBrainz readers' pages (0017).
+        Index(
+            "ix_play_sessions_user_listens",
+            "user_id",
+            "started_at",
+            postgresql_where=text("counted AND media_type = 'track' AND ended_at IS NOT NULL"),
+        ),
+        # Open sessions: the live activity page's poll and the idle sweeper read only these.
+        Index(
+            "ix_play_sessions_open",
+            "last_event_at",
+            postgresql_where=text("ended_at IS NULL"),
+        ),
         {"schema": "shared"},
     )
 

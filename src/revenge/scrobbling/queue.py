@@ -24,9 +24,11 @@ from revenge.core.events import (
     PlaybackSessionUpdated,
     PlaybackTransition,
 )
+from revenge.core.security import token_digest
 from revenge.library.snapshots import ItemSnapshot, scrobble_snapshot
 from revenge.scrobbling import repository as repo
 from revenge.scrobbling import tasks
+from revenge.scrobbling.connections import credentials_of
 from revenge.scrobbling.models import ScrobbleConnection, ScrobbleQueueItem
 from revenge.scrobbling.providers.base import PlayFacts, PlayTransition
 from revenge.scrobbling.providers.registry import get_provider
@@ -107,11 +109,38 @@ def _rows(
     ]
 
 
+class _Connections:
+    """The user's enabled connections, and the SHA-256 of each one's token, worked out at
+    most once per planning batch and only when a play came in with a token digest."""
+
+    def __init__(self, connections: list[ScrobbleConnection], settings: Settings) -> None:
+        self.enabled = [c for c in connections if c.enabled]
+        self._settings = settings
+        self._digests: dict[uuid.UUID, str] | None = None
+
+    def token_digest(self, connection: ScrobbleConnection) -> str:
+        if self._digests is None:
+            self._digests = {
+                c.id: token_digest(credentials_of(c, self._settings).access_token)
+                for c in self.enabled
+            }
+        return self._digests[connection.id]
+
+    def receiving(self, play: PlaybackTransition) -> list[ScrobbleConnection]:
+        """The connections this play may go to: a play that a client submitted here with a
+        token (ListenBrainz's /1/) never goes back to a connection holding that same token,
+        or the two would echo each other's plays for ever."""
+        if play.origin_digest is None:
+            return self.enabled
+        return [c for c in self.enabled if self.token_digest(c) != play.origin_digest]
+
+
 async def queue_play(
     session: AsyncSession,
     play: PlaybackTransition,
     transition: PlayTransition,
     settings: Settings,
+    connections: _Connections | None = None,
 ) -> list[str]:
     """Queue what each of the user's providers must hear about this playback transition, and
     schedule the delivery for every provider that got new items.
@@ -120,8 +149,10 @@ async def queue_play(
     re-read of the session. Returns those providers. Safe to run twice: idempotency keys
     dedupe.
     """
-    connections = [c for c in await repo.list_connections(session, play.user_id) if c.enabled]
-    if not connections:
+    if connections is None:
+        connections = _Connections(await repo.list_connections(session, play.user_id), settings)
+    receiving = connections.receiving(play)
+    if not receiving:
         return []
     snapshot = await scrobble_snapshot(session, play.media_type, play.media_id)
     if snapshot is None:
@@ -129,7 +160,7 @@ async def queue_play(
     facts = _facts(play, transition, play.item_duration_ms or snapshot.duration_ms)
     now = clock.utcnow()
     queued: list[str] = []
-    for connection in connections:
+    for connection in receiving:
         rows = _rows(play, connection, facts, snapshot, settings, now)
         if await repo.insert_queue_items(session, rows):
             queued.append(connection.provider)
@@ -164,10 +195,13 @@ async def plan_recorded_transitions(
     as ``queue_play`` plans one, and delete them: all in the caller's transaction, so a failure
     leaves every row for the next planning job. Returns how many were planned."""
     recorded = await repo.take_transitions(session, user_id)
+    connections = (
+        _Connections(await repo.list_connections(session, user_id), settings) if recorded else None
+    )
     for row in recorded:
         transition = PlayTransition(row.kind)
         play = _EVENT_OF_KIND[transition].from_payload(row.facts)
-        await queue_play(session, play, transition, settings)
+        await queue_play(session, play, transition, settings, connections)
     await repo.delete_transitions(session, [row.id for row in recorded])
     return len(recorded)
 

@@ -91,6 +91,14 @@ async def active_user_ids(session: AsyncSession) -> list[uuid.UUID]:
     return list(rows.scalars())
 
 
+async def active_admin_ids(session: AsyncSession) -> list[uuid.UUID]:
+    """Every active administrator, e.g. who is told that a request waits for review."""
+    rows = await session.execute(
+        select(User.id).where(User.is_active.is_(True), User.is_admin.is_(True)).order_by(User.id)
+    )
+    return list(rows.scalars())
+
+
 async def user_by_name(session: AsyncSession, name: str) -> UserFacts | None:
     """The account whose username, or else display name, is ``name`` (case-insensitive): how a
     user of another server or a ListenBrainz reader's ``/1/user/{name}`` finds its account. A

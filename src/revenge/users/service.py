@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import secrets
+import unicodedata
 import uuid
 from datetime import timedelta
 
@@ -221,6 +223,42 @@ async def create_user(session: AsyncSession, data: UserCreate) -> User:
     except IntegrityError as exc:  # a concurrent create of the same name
         raise Conflict("users.username_taken", username=data.username) from exc
     return user
+
+
+def _username_from(name: str) -> str:
+    """A username of the allowed characters for a name from elsewhere ("José Díaz" →
+    "Jose_Diaz")."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_name).strip("._-")
+    return (cleaned or "user")[:48].ljust(2, "_")
+
+
+async def create_user_without_password(session: AsyncSession, name: str) -> uuid.UUID:
+    """A non-admin account for a person another server knows (``REVENGE_INGEST_CREATE_USERS``):
+    named after them, with no usable password (an admin sets one if they should sign in). A
+    taken username gets a number."""
+    base = _username_from(name)
+    # A hash of a secret nobody holds: signing in fails, and costs what any wrong password does.
+    password_hash = await hash_password_async(secrets.token_urlsafe(32))
+    for attempt in range(1, 100):
+        username = base if attempt == 1 else f"{base}-{attempt}"
+        if await repository.get_user_by_username(session, username) is not None:
+            continue
+        user = User(
+            username=username,
+            password_hash=password_hash,
+            display_name=name[:128] if name != username else None,
+            is_admin=False,
+        )
+        session.add(user)
+        try:
+            async with session.begin_nested():
+                await session.flush()
+        except IntegrityError:  # created at the same moment by another drain
+            continue
+        log.info("users.created_for_external_user", username=username)
+        return user.id
+    raise Conflict("users.username_taken", username=base)
 
 
 async def list_users(session: AsyncSession, limit: int, offset: int) -> tuple[list[User], int]:

@@ -8,6 +8,15 @@ export const MEDIA_TYPE_LABELS: Record<string, string> = {
   track: 'ui.media_type.track',
 };
 
+/** Where a play comes in (the activity page). */
+export const PLAY_SOURCE_LABELS: Record<string, string> = {
+  native: 'ui.activity.source_native',
+  jellyfin: 'ui.activity.source_jellyfin',
+  emby: 'ui.activity.source_emby',
+  plex: 'ui.activity.source_plex',
+  listenbrainz: 'ui.activity.source_listenbrainz',
+};
+
 export const JOB_STATUS_LABELS: Record<string, string> = {
   todo: 'ui.job_status.todo',
   doing: 'ui.job_status.doing',
@@ -27,6 +36,8 @@ export const NOTIFICATION_TYPE_LABELS: Record<string, string> = {
   request_approved: 'ui.notification_type.request_approved',
   request_denied: 'ui.notification_type.request_denied',
   request_available: 'ui.notification_type.request_available',
+  request_pending: 'ui.notification_type.request_pending',
+  request_handoff_failed: 'ui.notification_type.request_handoff_failed',
   system: 'ui.notification_type.system',
   webhook_disabled: 'ui.notification_type.webhook_disabled',
   test: 'ui.notification_type.test',
@@ -92,6 +103,7 @@ export const REQUEST_TYPE_LABELS: Record<string, string> = {
 export const REQUEST_STATUS_LABELS: Record<string, string> = {
   pending: 'ui.request_status.pending',
   approved: 'ui.request_status.approved',
+  processing: 'ui.request_status.processing',
   denied: 'ui.request_status.denied',
   available: 'ui.request_status.available',
 };
@@ -101,4 +113,32 @@ export const QUEUE_STATUS_LABELS: Record<string, string> = {
   sent: 'ui.queue_status.sent',
   failed: 'ui.queue_status.failed',
   skipped: 'ui.queue_status.skipped',
+};
+
+/** A request's download as its downloader's queue shows it. */
+export const DOWNLOAD_STATUS_LABELS: Record<string, string> = {
+  queued: 'ui.download_status.queued',
+  paused: 'ui.download_status.paused',
+  downloading: 'ui.download_status.downloading',
+  importing: 'ui.download_status.importing',
+  warning: 'ui.download_status.warning',
+  failed: 'ui.download_status.failed',
+};
+
+export const DOWNLOADER_KIND_LABELS: Record<string, string> = {
+  radarr: 'ui.downloaders.kind_radarr',
+  sonarr: 'ui.downloaders.kind_sonarr',
+  lidarr: 'ui.downloaders.kind_lidarr',
+};
+
+export const MINIMUM_AVAILABILITY_LABELS: Record<string, string> = {
+  announced: 'ui.downloaders.availability_announced',
+  inCinemas: 'ui.downloaders.availability_in_cinemas',
+  released: 'ui.downloaders.availability_released',
+};
+
+export const SERIES_TYPE_LABELS: Record<string, string> = {
+  standard: 'ui.downloaders.series_standard',
+  daily: 'ui.downloaders.series_daily',
+  anime: 'ui.downloaders.series_anime',
 };
