@@ -116,7 +116,7 @@ def recording_id(n: int) -> str:
 async def seed_library(url: str, tracks: int) -> None:
     """Movies with TMDB ids and tracks with their match keys, written in bulk (a real scan of
     200,000 files is bench/library_scan.py's business, not this one's)."""
-    from sqlalchemy import insert
+    from sqlalchemy import insert, text
     from sqlalchemy.ext.asyncio import create_async_engine
 
     from revenge.library.match_keys import title_key, track_match_key
@@ -188,6 +188,8 @@ async def seed_library(url: str, tracks: int) -> None:
                     }
                 )
             await conn.execute(insert(Track), rows)
+        # Statistics, as autovacuum would gather them on a server that has been running.
+        await conn.execute(text("ANALYZE"))
     await engine.dispose()
 
 

@@ -511,6 +511,23 @@ async def test_copies_of_one_album_in_two_libraries_are_one_work(
     assert await match_one(session, track(artist="Massive Attack", title="Angel")) == mp3
 
 
+async def test_copies_whose_tags_spell_the_recording_id_otherwise_answer_with_the_oldest(
+    session: AsyncSession, catalogue: Catalogue
+) -> None:
+    await catalogue.track(
+        "Massive Attack", "Angel", library="music", musicbrainz_recording_id=RECORDING.upper()
+    )
+    mp3 = await catalogue.track(
+        "Massive Attack", "Angel", library="music-mp3", musicbrainz_recording_id=RECORDING
+    )
+    row = await session.get(Track, mp3.id)
+    assert row is not None
+    row.created_at = utcnow() - timedelta(days=1)
+    await session.flush()
+    assert await match_one(session, track(recording_mbid=RECORDING)) == mp3
+    assert await match_one(session, track(recording_mbid=RECORDING.upper())) == mp3
+
+
 async def test_a_track_written_without_a_key_gets_one_from_its_artist(
     session: AsyncSession, catalogue: Catalogue
 ) -> None:

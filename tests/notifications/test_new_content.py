@@ -1,4 +1,4 @@
-"""New content: a season added at once is one notification per user, not one per episode."""
+"""New content: what one scan adds is one notification per user, not one per item."""
 
 from __future__ import annotations
 
@@ -21,9 +21,7 @@ async def _emit(media_type: str, media_id, library_id=None) -> None:
         )
 
 
-async def test_season_of_ten_episodes_is_one_notification_per_user(
-    client, make_user, jobs, session
-):
+async def test_a_season_and_a_movie_are_one_notification_per_user(client, make_user, jobs, session):
     _alice, alice_headers = await make_user(locale="de")
     bob, bob_headers = await make_user()
     await client.patch(
@@ -60,11 +58,35 @@ async def test_season_of_ten_episodes_is_one_notification_per_user(
     await jobs.run("notifications.new_content_flush")
 
     inbox = (await client.get("/api/v1/users/me/notifications", headers=alice_headers)).json()
-    titles = sorted(n["title"] for n in inbox["items"])
-    assert titles == ["10 neue Folgen von Dark", "Neu: Heat"]
-    series_note = next(n for n in inbox["items"] if n["data"]["kind"] == "episode")
-    assert series_note["data"]["count"] == 10 and len(series_note["data"]["items"]) == 10
-    assert "Dark S01E01" in series_note["data"]["items"]
+    assert [n["title"] for n in inbox["items"]] == ["1 neuer Film, 10 neue Folgen"]
+    note = inbox["items"][0]
+    assert note["message"] == "Neu in deiner Bibliothek: Dark, Heat."
+    assert note["data"]["counts"] == {"episode": 10, "movie": 1}
+    assert note["link"] == "/library"
     # Bob switched new content off: nothing stored for him.
     bobs = await session.scalars(select(Notification).where(Notification.user_id == bob.id))
     assert bobs.all() == []
+
+
+async def test_one_season_alone_keeps_its_own_wording(client, make_user, jobs, session):
+    _alice, headers = await make_user(locale="de")
+    first = await make_episode("Dark", 1, 1)
+    second = Episode(
+        series_id=first.series_id,
+        season_id=first.season_id,
+        season_number=1,
+        episode_number=2,
+        duration_ms=1000,
+    )
+    session.add(second)
+    await session.flush()
+    for episode in (first, second):
+        await _emit("episode", episode.id)
+    await jobs.run("notifications.new_content")
+    await jobs.run("notifications.new_content_flush")
+
+    inbox = (await client.get("/api/v1/users/me/notifications", headers=headers)).json()
+    (note,) = inbox["items"]
+    assert note["title"] == "2 neue Folgen von Dark"
+    assert note["data"]["items"] == ["Dark S01E01", "Dark S01E02"]
+    assert note["link"] == f"/library/series/{first.series_id}"

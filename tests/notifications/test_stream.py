@@ -72,3 +72,32 @@ async def test_stream_delivers_only_the_owners_notifications(app, committed_db, 
             assert event["event"] == "notification"
             assert event["data"]["id"] == str(mine)
             assert event["data"]["title"] == "Disponible : Dune"
+
+
+async def test_stream_renders_in_the_language_the_user_reads_now(app, committed_db, make_user):
+    from sqlalchemy import update
+
+    from revenge.notifications.models import Notification
+    from revenge.users.models import User
+
+    alice, headers = await make_user(locale="en")
+    async with (
+        serve_asgi(app) as base,
+        httpx.AsyncClient(base_url=base, timeout=10) as http,
+        http.stream("GET", STREAM, headers=headers) as response,
+    ):
+        lines = response.aiter_lines()
+        assert await anext(lines) == ": connected"
+        # Stored while she read English; she switches to German before it is shown.
+        async with session_scope() as s:
+            created = await service.notify(
+                s, alice.id, "request_available", {"title": "Dune"}, settings=get_settings()
+            )
+            await s.execute(update(User).where(User.id == alice.id).values(locale="de"))
+        event = await asyncio.wait_for(_next_event(lines), timeout=5)
+        assert event["data"]["id"] == str(created)
+        assert event["data"]["title"] == "Jetzt verfügbar: Dune"
+        assert event["data"]["link"] == "/requests"
+    async with session_scope() as s:
+        stored = await s.get(Notification, created)
+        assert stored is not None and stored.title == "Now available: Dune"

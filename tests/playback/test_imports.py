@@ -97,8 +97,7 @@ async def test_a_thousand_plays_cost_a_handful_of_statements(make_user, session,
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert new == [True] * 1000
-    # The items, the lock, the insert, and a savepoint per subscriber (whose one job insert
-    # goes through procrastinate on the raw connection, unseen here).
+    # The items' lengths, the lock, the insert, and one insert of every subscriber's jobs.
     assert len(statements) <= 10, [s[:60] for s in statements]
     for subscriber in events.subscribers(events.PlaybackSessionFinished):
         assert len(await jobs.pending(subscriber.name)) == 1000

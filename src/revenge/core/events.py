@@ -305,31 +305,6 @@ _DEFER_MANY = text(
     """
 )
 
-_field_names: dict[type[DomainEvent], tuple[str, ...]] = {}
-
-
-def _json_default(value: Any) -> Any:
-    # What ``_jsonable`` makes of a field, for ``json.dumps`` to call on what it cannot write.
-    if isinstance(value, uuid.UUID | datetime):
-        return _jsonable(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def _payloads_json(event_type: type[DomainEvent], group: Sequence[DomainEvent]) -> str:
-    """``json.dumps([event.payload() for event in group])``, the same text, without a dict of
-    converted values per event first: ``json.dumps`` converts the ids and times itself. (A
-    thousand events' payloads cost more than their jobs' insert otherwise.) Events with a
-    ``payload`` of their own go through it."""
-    if event_type.payload is not DomainEvent.payload:
-        return json.dumps([event.payload() for event in group])
-    names = _field_names.get(event_type)
-    if names is None:
-        names = _field_names[event_type] = tuple(f.name for f in dataclasses.fields(event_type))
-    return json.dumps(
-        [{name: getattr(event, name) for name in names} for event in group],
-        default=_json_default,
-    )
-
 
 async def emit_many(session: AsyncSession, batch: Sequence[DomainEvent]) -> None:
     """``emit`` for many events at once (a 1,000-listen import): the jobs of an event class's
@@ -352,7 +327,7 @@ async def emit_many(session: AsyncSession, batch: Sequence[DomainEvent]) -> None
                         await defer(session, task, **event.payload())
                 continue
             if arguments is None:
-                arguments = _payloads_json(event_type, group)
+                arguments = json.dumps([event.payload() for event in group])
             await _defer_many(session, [task.configure().job for task in tasks], arguments)
 
 

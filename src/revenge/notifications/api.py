@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
-from fastapi.responses import StreamingResponse
+from fastapi.responses import FileResponse, StreamingResponse
 
 from revenge.core import deps
 from revenge.core.db import get_database
@@ -37,13 +37,18 @@ Paging = Annotated[PageParams, Depends(page_params)]
 
 @router.get("/notifications", response_model=NotificationPage, responses=problem_responses(401))
 async def list_notifications(
-    session: DbSession, user: CurrentUser, paging: Paging, unread_only: bool = False
+    session: DbSession,
+    user: CurrentUser,
+    paging: Paging,
+    locale: deps.Locale,
+    unread_only: bool = False,
 ) -> NotificationPage:
+    """The inbox, newest first; titles and messages in the caller's current language."""
     items, total, unread = await inbox.list_notifications(
-        session, user, paging.limit, paging.offset, unread_only
+        session, user, paging.limit, paging.offset, unread_only, locale
     )
     return NotificationPage(
-        items=[NotificationRead.model_validate(n) for n in items],
+        items=items,
         total=total,
         unread=unread,
         limit=paging.limit,
@@ -64,8 +69,11 @@ async def notification_stream(request: Request) -> StreamingResponse:
         principal = await deps.optional_principal(request, session)
     if principal is None:
         raise Unauthorized()
+    # Each frame is rendered in the user's language of that moment; this is the fallback
+    # when they chose none (their Accept-Language, else the server default).
+    fallback = deps.request_locale(request, principal)
     return StreamingResponse(
-        stream.notification_events(principal.id),
+        stream.notification_events(principal.id, fallback),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
@@ -84,9 +92,22 @@ async def read_all(session: DbSession, user: CurrentUser) -> ReadAllResult:
     responses=problem_responses(401, 404),
 )
 async def mark_read(
-    notification_id: uuid.UUID, session: DbSession, user: CurrentUser
+    notification_id: uuid.UUID, session: DbSession, user: CurrentUser, locale: deps.Locale
 ) -> NotificationRead:
-    return NotificationRead.model_validate(await inbox.mark_read(session, user, notification_id))
+    return await inbox.mark_read(session, user, notification_id, locale)
+
+
+@router.get(
+    "/notifications/{notification_id}/thumbnail",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/jpeg": {}}}, **problem_responses(401, 404, 422)},
+)
+async def notification_thumbnail(
+    notification_id: uuid.UUID, session: DbSession, user: CurrentUser
+) -> FileResponse:
+    """The poster or cover of the item a notice is about (its ``thumbnail``)."""
+    path = await inbox.thumbnail_path(session, user, notification_id)
+    return FileResponse(path, headers={"cache-control": "private, max-age=3600"})
 
 
 @router.delete(

@@ -17,6 +17,7 @@ from revenge.core.clock import utcnow
 from revenge.core.config import Settings
 from revenge.core.db import session_scope
 from revenge.core.http import backoff_seconds
+from revenge.core.i18n import normalize_locale
 from revenge.notifications import fanout, tasks
 from revenge.notifications.channels.base import (
     DeliveryChannel,
@@ -86,6 +87,7 @@ async def _claim(
             User.display_name,
             User.email,
             User.timezone,
+            User.locale.label("user_locale"),
         )
         .join(Notification, Notification.id == NotificationDelivery.notification_id)
         .join(User, User.id == NotificationDelivery.user_id)
@@ -103,6 +105,9 @@ async def _claim(
     items = []
     for row in await session.execute(query):
         defaults = NOTIFICATION_TYPES.get(NotificationType(row.type))
+        # Sent once, so in the language the recipient reads now (the row's, if they chose none).
+        locale = normalize_locale(row.user_locale) or row.locale
+        texts = fanout.render_row(row.type, locale, row.data or {}, row.title, row.message)
         items.append(
             DeliveryItem(
                 delivery_id=row.id,
@@ -111,8 +116,8 @@ async def _claim(
                 attempt=row.attempts + 1,
                 type=row.type,
                 category=defaults.category if defaults else "system",
-                title=row.title,
-                message=row.message,
+                title=texts.title,
+                message=texts.message,
                 data=row.data,
                 created_at=row.created_at,
                 recipient=Recipient(
@@ -120,7 +125,7 @@ async def _claim(
                     username=row.username,
                     display_name=row.display_name,
                     email=row.email,
-                    locale=row.locale,
+                    locale=locale,
                     timezone=row.timezone or "UTC",
                 ),
             )

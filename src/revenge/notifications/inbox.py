@@ -4,7 +4,10 @@ preferences, and the push devices notifications reach them on."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
+import anyio
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,12 +15,14 @@ from revenge.core.clock import utcnow
 from revenge.core.config import Settings
 from revenge.core.deps import Principal
 from revenge.core.errors import NotFound, Unprocessable
+from revenge.library import lookup
 from revenge.notifications import repository
 from revenge.notifications.channels.push import vapid_public_key
 from revenge.notifications.channels.ssrf import UnsafeTarget, check_url
-from revenge.notifications.fanout import effective_preference
+from revenge.notifications.fanout import THUMBNAIL_ROUTE, effective_preference, item_ref, render_row
 from revenge.notifications.models import Notification, NotificationPreference, PushDevice
 from revenge.notifications.schemas import (
+    NotificationRead,
     PreferenceRead,
     PreferencesUpdate,
     PushTokenCreate,
@@ -31,11 +36,55 @@ log = structlog.get_logger(__name__)
 # --- inbox -------------------------------------------------------------------------------------
 
 
+async def present(
+    session: AsyncSession, notifications: Sequence[Notification], locale: str
+) -> list[dict[str, Any]]:
+    """Inbox rows as the API returns them, rendered in ``locale``: one lookup for the whole
+    page tells which items have artwork (their thumbnail)."""
+    refs = {n.id: ref for n in notifications if (ref := item_ref(n.data or {})) is not None}
+    items = await lookup.resolve(session, set(refs.values())) if refs else {}
+    result = []
+    for n in notifications:
+        data = n.data or {}
+        rendered = render_row(n.type, locale, data, n.title, n.message)
+        item = items.get(refs[n.id]) if n.id in refs else None
+        has_art = item is not None and item.artwork_path is not None
+        result.append(
+            {
+                "id": n.id,
+                "type": n.type,
+                "title": rendered.title,
+                "message": rendered.message,
+                "data": data,
+                "link": rendered.link,
+                "thumbnail": THUMBNAIL_ROUTE.format(notification_id=n.id) if has_art else None,
+                "read_at": n.read_at,
+                "created_at": n.created_at,
+            }
+        )
+    return result
+
+
 async def list_notifications(
-    session: AsyncSession, principal: Principal, limit: int, offset: int, unread_only: bool
-) -> tuple[list[Notification], int, int]:
-    """A page of the caller's inbox, newest first, with the total and the unread count."""
-    return await repository.list_inbox(session, principal.id, limit, offset, unread_only)
+    session: AsyncSession,
+    principal: Principal,
+    limit: int,
+    offset: int,
+    unread_only: bool,
+    locale: str,
+) -> tuple[list[NotificationRead], int, int]:
+    """A page of the caller's inbox, newest first, in the caller's current language, with the
+    total and the unread count."""
+    rows, total, unread = await repository.list_inbox(
+        session, principal.id, limit, offset, unread_only
+    )
+    return await _read(session, rows, locale), total, unread
+
+
+async def _read(
+    session: AsyncSession, rows: list[Notification], locale: str
+) -> list[NotificationRead]:
+    return [NotificationRead.model_validate(n) for n in await present(session, rows, locale)]
 
 
 async def _owned(
@@ -48,13 +97,26 @@ async def _owned(
 
 
 async def mark_read(
-    session: AsyncSession, principal: Principal, notification_id: uuid.UUID
-) -> Notification:
+    session: AsyncSession, principal: Principal, notification_id: uuid.UUID, locale: str
+) -> NotificationRead:
     notification = await _owned(session, principal, notification_id)
     if notification.read_at is None:
         notification.read_at = utcnow()
         await session.flush()
-    return notification
+    return (await _read(session, [notification], locale))[0]
+
+
+async def thumbnail_path(
+    session: AsyncSession, principal: Principal, notification_id: uuid.UUID
+) -> str:
+    """The poster or cover file of the item one of the caller's notices is about."""
+    notification = await _owned(session, principal, notification_id)
+    ref = item_ref(notification.data or {})
+    item = await lookup.resolve_one(session, ref) if ref is not None else None
+    path = item.artwork_path if item is not None else None
+    if path is None or not await anyio.Path(path).is_file():
+        raise NotFound("notifications.no_thumbnail")
+    return path
 
 
 async def mark_all_read(session: AsyncSession, principal: Principal) -> int:

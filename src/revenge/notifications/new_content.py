@@ -1,5 +1,6 @@
-"""Announcing library additions, grouped: a season of episodes (or an album of tracks) added
-together becomes one notification per user, not one per item."""
+"""Announcing library additions: everything added in one grouping window (a scan) becomes one
+notification per user ("6 new movies, 4 new albums"), a season of episodes or an album of
+tracks counting as one group."""
 
 from __future__ import annotations
 
@@ -69,8 +70,66 @@ async def _groups(session: AsyncSession, rows: list[PendingNewContent]) -> list[
     return list(groups.values())
 
 
+def _headline(group: ContentGroup, added: set[uuid.UUID]) -> tuple[str, int]:
+    """What a group counts as in a summary: a new movie, series or album counts once (its
+    episodes or tracks with it); episodes of a known series or tracks of a known album count
+    one by one."""
+    if group.parent_id in added:
+        return group.parent_type, 1
+    return group.kind, len(group.items)
+
+
+def _announcement(
+    groups: list[ContentGroup],
+    added: set[uuid.UUID],
+    titles: dict[tuple[str, uuid.UUID], str],
+) -> dict[str, object]:
+    """One notice's data for everything one flush announces: the counts per kind, the groups
+    (a few, with their titles) and, when there is only one, its items as before."""
+    counts: dict[str, int] = {}
+    listed: list[dict[str, object]] = []
+    for group in groups:
+        kind, count = _headline(group, added)
+        counts[kind] = counts.get(kind, 0) + count
+        if len(listed) < MAX_LISTED_ITEMS:
+            listed.append(
+                {
+                    "media_type": group.parent_type,
+                    "media_id": str(group.parent_id),
+                    "title": titles[(group.parent_type, group.parent_id)],
+                    "kind": kind,
+                    "count": count,
+                }
+            )
+    first = groups[0]
+    data: dict[str, object] = {
+        "counts": counts,
+        "group_count": len(groups),
+        "groups": listed,
+        # The item its link and thumbnail show (the first, when there are several).
+        "media_type": first.parent_type,
+        "media_id": str(first.parent_id),
+    }
+    if len(groups) == 1:
+        data.update(
+            title=titles[(first.parent_type, first.parent_id)],
+            count=len(first.items),
+            kind=first.kind,
+            items=[
+                titles[(first.kind, item)]
+                for item in first.items[:MAX_LISTED_ITEMS]
+                if (first.kind, item) in titles
+            ],
+        )
+    else:
+        data["items"] = [str(g["title"]) for g in listed]
+    return data
+
+
 async def flush(session: AsyncSession, settings: Settings) -> int:
-    """Turn everything pending into grouped notifications; returns notifications created."""
+    """Turn everything pending (the additions of one scan, or of the grouping window) into one
+    notification per user: "6 new movies, 4 new albums", or "10 new episodes of Dark" when it
+    is all one season or album. Returns notifications created."""
     rows = list(
         await session.scalars(
             select(PendingNewContent)
@@ -89,32 +148,22 @@ async def flush(session: AsyncSession, settings: Settings) -> int:
         wanted.append((group.parent_type, group.parent_id))
         wanted.extend((group.kind, item) for item in group.items[:MAX_LISTED_ITEMS])
     titles = await library.describe_items(session, wanted)
+    # Removed again before we announced it: left out.
+    groups = [g for g in groups if (g.parent_type, g.parent_id) in titles]
+    if not groups:
+        return 0
+    added = {r.media_id for r in rows}
+    data = _announcement(groups, added, titles)
     user_ids = await users.active_user_ids(session)
-    created = 0
-    for group in groups:
-        title = titles.get((group.parent_type, group.parent_id))
-        if title is None:  # removed again before we announced it
-            continue
-        data = {
-            "title": title,
-            "count": len(group.items),
-            "kind": group.kind,
-            "media_type": group.parent_type,
-            "media_id": str(group.parent_id),
-            "items": [
-                titles[(group.kind, item)]
-                for item in group.items[:MAX_LISTED_ITEMS]
-                if (group.kind, item) in titles
-            ],
-        }
-        created += len(
-            await fanout.notify_many(
-                session,
-                user_ids,
-                NotificationType.new_content,
-                data,
-                group_key=group.key,
-                settings=settings,
-            )
+    first = groups[0]
+    group_key = first.key if len(groups) == 1 else f"new_content:batch:{rows[0].id}"
+    return len(
+        await fanout.notify_many(
+            session,
+            user_ids,
+            NotificationType.new_content,
+            data,
+            group_key=group_key,
+            settings=settings,
         )
-    return created
+    )

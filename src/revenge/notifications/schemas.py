@@ -10,6 +10,8 @@ from revenge.notifications.types import NotificationType
 
 
 class NotificationRead(BaseModel):
+    """A notice as the reader reads it: title and message in the reader's current language."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
@@ -17,6 +19,10 @@ class NotificationRead(BaseModel):
     title: Text
     message: Text
     data: dict[Text, Any]
+    # The web app's page the notice is about (an item, the requests, a settings page).
+    link: Text | None = None
+    # The poster or cover of the item it is about, as this API serves it.
+    thumbnail: Text | None = None
     read_at: SaneDatetime | None
     created_at: SaneDatetime
 

@@ -135,6 +135,8 @@ async def record_finished_plays(
     await _lock_users(session, {play.user_id for play in plays})
 
     rows = [_row_of(play, lengths[ref]) for play, ref in zip(plays, refs, strict=True)]
+    # The driver's statement bypasses the session's autoflush: flush as ``execute`` would.
+    await session.flush()
     connection = await session.connection()
     inserted = set(
         (

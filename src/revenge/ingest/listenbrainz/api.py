@@ -131,8 +131,8 @@ def _cyclic_gc_paused() -> Iterator[None]:
     A 1,000-listen import holds tens of thousands of small objects (parsed JSON, listens,
     matches, rows, job arguments) until it is done. Collections that run meanwhile find
     them all alive and move them into the oldest generation, and every few imports that
-    triggers a full collection of the whole process (~200 ms on a 2-core machine, as long
-    as the import itself). Paused, they die by reference counting when the import ends and
+    triggers a full collection of the whole process (0.1-0.3 s on a 2-core machine, as long
+    as an import itself). Paused, they die by reference counting when the import ends and
     are never promoted; the collector resumes at once after, with everything it missed."""
     global _gc_pauses, _gc_was_enabled
     if _gc_pauses == 0:
