@@ -23,7 +23,7 @@ from revenge.downloaders.clients.base import (
     QueueRecord,
     WebhookNotice,
 )
-from revenge.downloaders.clients.servarr import ServarrClient, file_paths, gather, nested
+from revenge.downloaders.clients.servarr import ServarrClient, file_paths, gather, triage
 
 ARTIST_SOURCE = "musicbrainz_artist"
 _SCAN_EVENTS = frozenset(
@@ -132,13 +132,9 @@ class LidarrClient(ServarrClient):
 
     @classmethod
     def webhook_notice(cls, payload: Mapping[str, Any]) -> WebhookNotice:
-        event = str(payload.get("eventType") or "")
-        if event == "Test":
-            return WebhookNotice(event, "test")
-        if event not in _SCAN_EVENTS:
-            return WebhookNotice(event, "ignore")
-        root = nested(payload, "artist", "path")
-        root = root if isinstance(root, str) and root else None
+        event, notice, root = triage(payload, _SCAN_EVENTS, ("artist", "path"))
+        if notice is not None:
+            return notice
         if event in ("Rename", "ArtistDelete", "AlbumDelete"):
             # A deleted album's own folder is not in the payload: its artist's is.
             paths = [root] if root else []

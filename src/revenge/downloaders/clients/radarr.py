@@ -19,7 +19,7 @@ from revenge.downloaders.clients.base import (
     QueueRecord,
     WebhookNotice,
 )
-from revenge.downloaders.clients.servarr import ServarrClient, file_paths, nested
+from revenge.downloaders.clients.servarr import ServarrClient, file_paths, nested, triage
 
 _SCAN_EVENTS = frozenset({"Download", "Rename", "MovieDelete", "MovieFileDelete"})
 
@@ -76,13 +76,9 @@ class RadarrClient(ServarrClient):
 
     @classmethod
     def webhook_notice(cls, payload: Mapping[str, Any]) -> WebhookNotice:
-        event = str(payload.get("eventType") or "")
-        if event == "Test":
-            return WebhookNotice(event, "test")
-        if event not in _SCAN_EVENTS:
-            return WebhookNotice(event, "ignore")
-        folder = nested(payload, "movie", "folderPath")
-        folder = folder if isinstance(folder, str) and folder else None
+        event, notice, folder = triage(payload, _SCAN_EVENTS, ("movie", "folderPath"))
+        if notice is not None:
+            return notice
         files = file_paths(payload, "movieFile", ["deletedFiles", "renamedMovieFiles"])
         relative = nested(payload, "movieFile", "relativePath")
         if not files and folder and isinstance(relative, str) and relative:

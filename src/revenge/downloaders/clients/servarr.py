@@ -26,6 +26,7 @@ from revenge.downloaders.clients.base import (
     FailureCode,
     QueueRecord,
     RootFolderChoice,
+    WebhookNotice,
 )
 
 QUEUE_PAGE_SIZE = 100
@@ -106,6 +107,21 @@ def nested(payload: Mapping[str, Any], *keys: str) -> Any:
             return None
         value = value.get(key)
     return value
+
+
+def triage(
+    payload: Mapping[str, Any], scan_events: frozenset[str], root_keys: tuple[str, str]
+) -> tuple[str, WebhookNotice | None, str | None]:
+    """What every *arr webhook starts with: its event, the notice when it needs no scan
+    (``Test`` is answered OK, events that do not touch files are ignored), and the folder of
+    the item it names (``root_keys``, e.g. ("series", "path")), when it names one."""
+    event = str(payload.get("eventType") or "")
+    if event == "Test":
+        return event, WebhookNotice(event, "test"), None
+    if event not in scan_events:
+        return event, WebhookNotice(event, "ignore"), None
+    root = nested(payload, *root_keys)
+    return event, None, root if isinstance(root, str) and root else None
 
 
 def file_paths(payload: Mapping[str, Any], single: str, many: Sequence[str]) -> list[str]:

@@ -22,7 +22,7 @@ from revenge.downloaders.clients.base import (
     QueueRecord,
     WebhookNotice,
 )
-from revenge.downloaders.clients.servarr import ServarrClient, file_paths, gather, nested
+from revenge.downloaders.clients.servarr import ServarrClient, file_paths, gather, nested, triage
 
 _SCAN_EVENTS = frozenset({"Download", "Rename", "SeriesDelete", "EpisodeFileDelete"})
 
@@ -115,13 +115,9 @@ class SonarrClient(ServarrClient):
 
     @classmethod
     def webhook_notice(cls, payload: Mapping[str, Any]) -> WebhookNotice:
-        event = str(payload.get("eventType") or "")
-        if event == "Test":
-            return WebhookNotice(event, "test")
-        if event not in _SCAN_EVENTS:
-            return WebhookNotice(event, "ignore")
-        root = nested(payload, "series", "path")
-        root = root if isinstance(root, str) and root else None
+        event, notice, root = triage(payload, _SCAN_EVENTS, ("series", "path"))
+        if notice is not None:
+            return notice
         if event in ("Rename", "SeriesDelete"):
             paths = [root] if root else []
         else:
