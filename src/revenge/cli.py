@@ -43,6 +43,33 @@ def read_password(confirm: bool = True) -> str:
     return password
 
 
+def banner_lines(settings: Settings, first_admin: tuple[str, str] | None) -> list[str]:
+    """What `revenge serve` prints once it listens: where to open it and, on the very first
+    start, how to sign in. Plain lines for people (the logs are for machines)."""
+    lines = ["", f"Revenge is ready: open {open_url(settings)}"]
+    if first_admin is not None:
+        username, password = first_admin
+        lines += [
+            f"First start: sign in as {username} with the password {password}",
+            "(you will be asked to choose your own at the first sign-in)",
+        ]
+    lines.append("")
+    return lines
+
+
+def open_url(settings: Settings) -> str:
+    """The address a person types: the configured public URL, else where the server listens
+    (``localhost`` for every-interface addresses)."""
+    if "public_url" in settings.model_fields_set:
+        return settings.public_url
+    host = settings.host
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104  (not a bind: the address to show)
+        host = "localhost"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.port}/"
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
@@ -52,13 +79,17 @@ def serve(
     ] = None,
 ) -> None:
     """Migrate, create the first admin, serve the API and run job workers."""
-    import uvicorn
-
     from revenge.main import create_app
 
     settings = _settings(host=host, port=port, workers=workers)
-    uvicorn.run(
-        create_app(settings),
+    web_app = create_app(settings)
+    # The generated first password waits for the banner instead of being printed on its own.
+    web_app.state.first_admin = None
+    web_app.state.on_first_admin = lambda username, password: setattr(
+        web_app.state, "first_admin", (username, password)
+    )
+    run_server(
+        web_app,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
@@ -73,6 +104,26 @@ def serve(
         # (core.logging), instead of handlers of their own.
         log_config=None,
     )
+
+
+def run_server(web_app: Any, **options: Any) -> None:
+    """What ``uvicorn.run(web_app, **options)`` does for one process, with a server that ends
+    its start-up with the banner (after uvicorn's own lines, once the socket listens)."""
+    import uvicorn
+
+    class AnnouncingServer(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                state = web_app.state
+                lines = banner_lines(state.settings, state.first_admin)
+                print("\n".join(lines), file=sys.stderr, flush=True)
+
+    server = AnnouncingServer(uvicorn.Config(web_app, **options))
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        raise typer.Exit(3)  # uvicorn's STARTUP_FAILURE
 
 
 @app.command()

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import structlog
-from fastapi import APIRouter, FastAPI
-from fastapi.responses import FileResponse
-from fastapi.staticfiles import StaticFiles
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import FileResponse, Response
 from psycopg_pool import AsyncConnectionPool
 from starlette.types import Scope
 
@@ -19,6 +19,7 @@ from revenge import worker  # noqa: F401  (registers every job and event subscri
 from revenge.analytics.api import router as analytics_router
 from revenge.content_requests.api import router as content_requests_router
 from revenge.core import deps
+from revenge.core.compression import CompressionMiddleware, FileCompressionCache, PrecompressedFiles
 from revenge.core.config import Settings, get_settings
 from revenge.core.db import (
     Database,
@@ -42,6 +43,7 @@ from revenge.ingest.api import webhook_router as ingest_webhook_router
 from revenge.ingest.listenbrainz import api as listenbrainz_api
 from revenge.ingest.listenbrainz.validation import MAX_LISTEN_PAYLOAD_SIZE
 from revenge.library.api import admin_router as library_admin_router
+from revenge.library.api import artwork_router as library_artwork_router
 from revenge.library.api import read_router as library_read_router
 from revenge.library.watcher import FolderWatcher
 from revenge.notifications.api import router as notifications_router
@@ -72,6 +74,7 @@ FEATURE_ROUTERS = [
     analytics_router,
     library_admin_router,
     library_read_router,
+    library_artwork_router,
     share_links_router,
     fingerprints_router,
     content_requests_router,
@@ -88,7 +91,24 @@ def api_router() -> APIRouter:
     return router
 
 
-async def prepare_database(settings: Settings) -> Database:
+FirstAdminAnnouncer = Callable[[str, str], None]
+
+
+def print_first_admin(username: str, password: str) -> None:
+    """The generated first password, on the console only (never in a log line). `revenge serve`
+    shows it in its start-up banner instead; other commands that happen to start first print
+    it here."""
+    print(
+        f"First start: sign in as {username} with the password {password}\n"
+        "(you will be asked to choose your own at the first sign-in)",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+async def prepare_database(
+    settings: Settings, on_first_admin: FirstAdminAnnouncer = print_first_admin
+) -> Database:
     """Resolve (or start) the database, migrate it and create the first admin."""
     _ = settings.secret  # generated and stored on the first start, before anything needs it
     _ = settings.vapid_key_file  # likewise the Web Push key (unless configured or switched off)
@@ -102,13 +122,12 @@ async def prepare_database(settings: Settings) -> Database:
     async with database.transaction() as session:
         generated = await users_service.ensure_first_admin(session, settings)
     if generated is not None:
-        # Printed once, on purpose: there is no other way to learn the first password.
+        username = settings.admin_username or "admin"
         log.warning(
-            "first_admin.created",
-            username=settings.admin_username or "admin",
-            password=generated,
-            hint="change it after logging in (PATCH /api/v1/users/me)",
+            "first_admin.created", username=username, hint="its password is printed on the console"
         )
+        # Shown once, on purpose: there is no other way to learn the first password.
+        on_first_admin(username, generated)
     return database
 
 
@@ -117,7 +136,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     owns_database = app.state.manage_database
     if owns_database:
-        set_database(await prepare_database(settings))
+        set_database(await prepare_database(settings, on_first_admin=app.state.on_first_admin))
     pool = AsyncConnectionPool(to_libpq_url(get_database().url), min_size=1, max_size=4, open=False)
     await pool.open()
     await job_app.open_async(pool)
@@ -172,9 +191,12 @@ def create_app(
     app.state.settings = settings
     app.state.manage_database = manage_database
     app.state.run_workers = run_workers
+    # `revenge serve` swaps in its own, to show the password in its start-up banner.
+    app.state.on_first_admin = print_first_admin
     deps.set_authenticator(users_service.authenticate)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit_for=_body_limits(settings))
+    app.add_middleware(CompressionMiddleware)
     # Added last = outermost: the locale and request id are set before a 413 is written.
     app.add_middleware(RequestContextMiddleware, default_locale=settings.default_locale)
     app.include_router(ops_router)
@@ -205,18 +227,29 @@ def _body_limits(settings: Settings) -> Callable[[Scope], int]:
 
 
 def _mount_web_ui(app: FastAPI) -> None:
-    """Serve the built Svelte app at ``/`` (client-side routes fall back to index.html)."""
+    """Serve the built Svelte app at ``/`` (client-side routes fall back to index.html), its
+    text files compressed once (core.compression)."""
     if not (WEB_DIST / "index.html").exists():
         return
-    app.mount("/assets", StaticFiles(directory=WEB_DIST / "assets", check_dir=False), name="assets")
+    compressed = FileCompressionCache()
+    # Vite names assets by their content: a new build has new names, so a year is safe.
+    app.mount(
+        "/assets",
+        PrecompressedFiles(
+            directory=WEB_DIST / "assets", cache=compressed, immutable=True, check_dir=False
+        ),
+        name="assets",
+    )
 
     @app.get("/{path:path}", include_in_schema=False)
-    async def spa(path: str) -> FileResponse:
+    async def spa(path: str, request: Request) -> Response:
         # An unknown API path is a 404 problem, not the app's page; a NUL names no file.
         if path.startswith("api/") or "\x00" in path:
             raise NotFound()
         candidate = (WEB_DIST / path).resolve()
         if path and candidate.is_file() and WEB_DIST.resolve() in candidate.parents:
-            return FileResponse(candidate)
+            return await compressed.respond(FileResponse(candidate), request.scope)
         # no-cache: a new build must reach browsers at once (assets are content-hashed).
-        return FileResponse(WEB_DIST / "index.html", headers={"Cache-Control": "no-cache"})
+        return await compressed.respond(
+            FileResponse(WEB_DIST / "index.html"), request.scope, cache_control="no-cache"
+        )

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from revenge.core import events
 from revenge.core.db import session_scope
-from revenge.library.models import Album, Artist, Episode, Season, Series, Track
+from revenge.library.models import Album, Artist, Episode, MediaImage, Season, Series, Track
 from tests.factories import make_library
 
 
@@ -87,3 +87,18 @@ async def emit(
 
 async def ask(client: httpx.AsyncClient, headers: dict[str, str], **body: Any) -> httpx.Response:
     return await client.post("/api/v1/requests", json=body, headers=headers)
+
+
+async def with_poster(media_type: str, media_id: uuid.UUID) -> None:
+    """A poster image for a library item, as a scan that found one records it."""
+    async with session_scope() as s:
+        s.add(
+            MediaImage(
+                media_type=media_type,
+                media_id=media_id,
+                kind="poster",
+                path=f"/srv/media/{uuid.uuid4().hex}/poster.jpg",
+                size_bytes=10,
+                mtime=1.0,
+            )
+        )

@@ -203,15 +203,15 @@ async def test_malformed_json_is_explained_in_the_callers_language(client):
 async def _served_like_revenge_serve(
     monkeypatch: pytest.MonkeyPatch, settings: Settings
 ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
-    """Run `revenge serve`'s own code up to uvicorn.run, then serve what it built for real.
+    """Run `revenge serve`'s own code up to cli.run_server (uvicorn), then serve what it built.
 
-    The spy on uvicorn.run keeps the app and options the command chose; they go to a real
+    The spy on cli.run_server keeps the app and options the command chose; they go to a real
     uvicorn server (its ProxyHeadersMiddleware included) on 127.0.0.1, in this event loop so
     that requests see the test's database transaction.
     """
     captured: dict[str, Any] = {}
     monkeypatch.setattr(config_module, "_settings", settings)
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: captured.update(app=app, **kwargs))
+    monkeypatch.setattr(cli, "run_server", lambda app, **kwargs: captured.update(app=app, **kwargs))
     cli.serve()
     app = captured.pop("app")
     options = {k: v for k, v in captured.items() if k not in ("host", "port", "log_level")}

@@ -1,5 +1,9 @@
 """A fake TMDB API v3: ``api_key`` query parameter or ``Authorization: Bearer`` (v4 read token),
-TMDB's ``status_code`` error bodies, and failures on demand (500, 429 + Retry-After)."""
+TMDB's ``status_code`` error bodies, and failures on demand (500, 429 + Retry-After).
+
+Serves details (``/movie/{id}``, ``/tv/{id}`` with its ``seasons``), search, and the lists
+``/movie/popular``, ``/movie/upcoming`` (with its ``dates``), ``/tv/popular`` and
+``/tv/on_the_air``, paged 20 to a page like TMDB."""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 API_KEY = "fake-tmdb-v3-key"
+PAGE_SIZE = 20
+LISTS = ("movie/popular", "movie/upcoming", "tv/popular", "tv/on_the_air")
 READ_TOKEN = "eyJhbGciOiJIUzI1NiJ9.fake-tmdb-read-token"
 
 
@@ -18,6 +24,8 @@ class FakeTmdb:
     movies: dict[int, dict[str, Any]] = field(default_factory=dict)
     shows: dict[int, dict[str, Any]] = field(default_factory=dict)
     calls: list[dict[str, Any]] = field(default_factory=list)
+    # TMDB's lists ("movie/popular", …): ids in the order TMDB ranks them.
+    lists: dict[str, list[int]] = field(default_factory=lambda: {name: [] for name in LISTS})
     # (status, retry_after) answered to the next requests, one per request.
     failures: list[tuple[int, int | None]] = field(default_factory=list)
     base_url: str = ""
@@ -36,8 +44,17 @@ class FakeTmdb:
         }
 
     def add_show(
-        self, tmdb_id: int, name: str, first_air_date: str = "", tvdb_id: int | None = None
+        self,
+        tmdb_id: int,
+        name: str,
+        first_air_date: str = "",
+        tvdb_id: int | None = None,
+        *,
+        seasons: int = 1,
+        specials: bool = False,
     ) -> None:
+        """A series with ``seasons`` seasons of 8 episodes (and season 0, if ``specials``)."""
+        numbers = ([0] if specials else []) + list(range(1, seasons + 1))
         self.shows[tmdb_id] = {
             "id": tmdb_id,
             "name": name,
@@ -46,8 +63,26 @@ class FakeTmdb:
             "overview": f"{name}, the series.",
             "poster_path": f"/tv{tmdb_id}.jpg",
             "origin_country": ["DE"],
+            "number_of_seasons": seasons,
+            "seasons": [
+                {
+                    "id": tmdb_id * 100 + number,
+                    "season_number": number,
+                    "name": "Specials" if number == 0 else f"Season {number}",
+                    "episode_count": 8,
+                    "air_date": f"{2000 + number}-01-15" if number else None,
+                    "overview": "",
+                    "poster_path": f"/tv{tmdb_id}s{number}.jpg",
+                    "vote_average": 7.5,
+                }
+                for number in numbers
+            ],
             "external_ids": {"imdb_id": None, "tvdb_id": tvdb_id},
         }
+
+    def add_to_list(self, name: str, *tmdb_ids: int) -> None:
+        """Rank ids (already added) in one of ``LISTS``."""
+        self.lists[name].extend(tmdb_ids)
 
     def fail_next(self, status: int, *, retry_after: int | None = None, times: int = 1) -> None:
         self.failures.extend([(status, retry_after)] * times)
@@ -109,13 +144,48 @@ def build_app(state: FakeTmdb) -> FastAPI:
 
     def _search(table: dict[int, dict[str, Any]], query: str, name_key: str) -> JSONResponse:
         hits = [
-            {k: v for k, v in item.items() if k != "external_ids"}
-            for item in table.values()
-            if query.lower() in item[name_key].lower()
+            _summary(item) for item in table.values() if query.lower() in item[name_key].lower()
         ]
         return JSONResponse(
             {"page": 1, "results": hits, "total_pages": 1, "total_results": len(hits)}
         )
+
+    def _summary(item: dict[str, Any]) -> dict[str, Any]:
+        # List and search results carry no detail-only fields.
+        hidden = {"external_ids", "seasons", "number_of_seasons", "imdb_id"}
+        return {k: v for k, v in item.items() if k not in hidden}
+
+    def _list(name: str, page: int) -> JSONResponse:
+        if not 1 <= page <= 500:
+            return _error(400, 22, "Invalid page: Pages start at 1 and max at 500.")
+        table = state.movies if name.startswith("movie/") else state.shows
+        ranked = [table[i] for i in state.lists[name] if i in table]
+        start = (page - 1) * PAGE_SIZE
+        body: dict[str, Any] = {
+            "page": page,
+            "results": [_summary(item) for item in ranked[start : start + PAGE_SIZE]],
+            "total_pages": max(1, -(-len(ranked) // PAGE_SIZE)),
+            "total_results": len(ranked),
+        }
+        if name == "movie/upcoming":
+            body = {"dates": {"maximum": "2099-12-31", "minimum": "2000-01-01"}, **body}
+        return JSONResponse(body)
+
+    @app.get("/3/movie/popular")
+    async def movie_popular(page: int = 1) -> JSONResponse:
+        return _list("movie/popular", page)
+
+    @app.get("/3/movie/upcoming")
+    async def movie_upcoming(page: int = 1) -> JSONResponse:
+        return _list("movie/upcoming", page)
+
+    @app.get("/3/tv/popular")
+    async def tv_popular(page: int = 1) -> JSONResponse:
+        return _list("tv/popular", page)
+
+    @app.get("/3/tv/on_the_air")
+    async def tv_on_the_air(page: int = 1) -> JSONResponse:
+        return _list("tv/on_the_air", page)
 
     @app.get("/3/movie/{movie_id}")
     async def movie(movie_id: str, append_to_response: str | None = None) -> JSONResponse:

@@ -210,7 +210,9 @@ async def test_a_bridging_match_merges_two_groups(session):
     second = await duplicates.link(session, DuplicateKind.image, c, d, 0.9, 6)
     assert first != second
     merged = await duplicates.link(session, DuplicateKind.image, b, c, 0.92, 5)
-    groups, total = await duplicates.list_groups(session, DuplicateKind.image, None, 10, 0)
+    groups, total = await duplicates.list_groups(
+        session, DuplicateKind.image, None, 10, 0, secret="s"
+    )
     assert total == 1
     assert groups[0].id == merged
     assert {m.subject_id for m in groups[0].members} == {a[0][1], b[0][1], c[0][1], d[0][1]}

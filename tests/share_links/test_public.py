@@ -263,6 +263,7 @@ async def test_page_shows_what_each_kind_of_share_needs(client, make_user, media
         "duration_ms": 600_000,
         "season_number": None,
         "number": None,
+        "overview": None,
     }
     assert [(t["title"], t["number"]) for t in album_page["items"]] == [
         ("Track 1", 1),

@@ -160,7 +160,7 @@ async def test_response_uses_pathsend_when_the_server_offers_it(tmp_path):
     """ASGI servers with sendfile (the pathsend extension) get the path, not the bytes."""
     import os
 
-    from revenge.share_links.ranges import FileRangeResponse
+    from revenge.core.http_ranges import FileRangeResponse
 
     path = tmp_path / "f.bin"
     path.write_bytes(CONTENT)
@@ -185,7 +185,7 @@ async def test_stops_reading_when_the_client_goes_away(tmp_path):
     import asyncio
     import os
 
-    from revenge.share_links.ranges import CHUNK_SIZE, FileRangeResponse
+    from revenge.core.http_ranges import CHUNK_SIZE, FileRangeResponse
 
     path = tmp_path / "big.bin"
     path.write_bytes(b"\0" * (CHUNK_SIZE * 20))

@@ -1,256 +1,23 @@
 // End to end: a real `revenge serve` on an embedded PostgreSQL in a temp data dir, driven by
 // playwright-core in Debian's Chromium (no browser download). Run with `npm run e2e`.
-import { after, before, test } from 'node:test';
+// The server, the browser and the helpers are in harness.mjs; the scenarios of later parts of
+// the app are in scenarios/ and run against the same server, before the all-pages tour.
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, existsSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-
-const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ROOT = path.resolve(WEB, '..');
-const RESULTS = path.join(WEB, 'test-results');
-const UV = process.env.REVENGE_UV || 'uv';
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const LOCALES = ['en', 'de', 'es', 'fr'];
-const ADMIN = { username: 'admin', password: 'e2e-admin-password' };
-const DESKTOP = { width: 1280, height: 860 };
-const PHONE = { width: 390, height: 844 };
-// Chromium on a machine without outside network: no background traffic, no first-run UI.
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-const catalogues = Object.fromEntries(
-  LOCALES.map((code) => [code, JSON.parse(readFileSync(path.join(ROOT, 'locales', `${code}.json`), 'utf8'))]),
-);
-/** A message from the same catalogue the server serves. */
-function msg(locale, key) {
-  const value = key.split('.').reduce((node, part) => node?.[part], catalogues[locale]);
-  assert.equal(typeof value, 'string', `missing ${locale}:${key}`);
-  return value;
-}
-function flatten(tree, prefix = '') {
-  return Object.entries(tree).flatMap(([k, v]) =>
-    typeof v === 'object' ? flatten(v, `${prefix}${k}.`) : [[`${prefix}${k}`, v]],
-  );
-}
-
-let dataDir;
-let server;
-let baseUrl;
-let browser;
-let seeded;
-let fakesProcess;
-let fakes; // URLs and credentials of tools/e2e_fakes.py (TMDB, ListenBrainz, Web Push)
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitReady(url, ms) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`revenge serve exited with ${server.exitCode}`);
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error('revenge serve did not become ready');
-}
-
-async function api(method, route, { token, body, lang = 'en' } = {}) {
-  const response = await fetch(`${baseUrl}/api/v1${route}`, {
-    method,
-    headers: {
-      'Accept-Language': lang,
-      ...(token ? { Authorization: `Bearer ${token}` } : {}),
-      ...(body ? { 'Content-Type': 'application/json' } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : null };
-}
-
-async function apiLogin(username, password) {
-  const { status, body } = await api('POST', '/auth/login', { body: { username, password } });
-  assert.equal(status, 200, JSON.stringify(body));
-  return body;
-}
-
-/** A finished play, reported the way a player does: start, then stop an hour later. */
-async function recordPlay(token, hoursAgo) {
-  const movieId = (await seeded).movie_id;
-  const start = new Date(Date.now() - hoursAgo * 3600_000);
-  const stop = new Date(start.getTime() + 3600_000);
-  const first = await api('POST', '/playback/events', {
-    token,
-    body: { media_type: 'movie', media_id: movieId, event: 'start', position_ms: 0, occurred_at: start.toISOString(), client: 'E2E', device: 'Chromium' },
-  });
-  assert.equal(first.status, 200, JSON.stringify(first.body));
-  const last = await api('POST', '/playback/events', {
-    token,
-    body: { session_id: first.body.session_id, media_type: 'movie', media_id: movieId, event: 'stop', position_ms: 3600_000, occurred_at: stop.toISOString() },
-  });
-  assert.equal(last.body.counted, true, JSON.stringify(last.body));
-}
-
-/** The tests' fakes of outside services (tools/e2e_fakes.py); resolves with its JSON line. */
-function startFakes() {
-  fakesProcess = spawn(UV, ['run', '--frozen', 'python', '-m', 'tools.e2e_fakes'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    fakesProcess.once('exit', (code) => reject(new Error(`tools/e2e_fakes.py exited with ${code}`)));
-    fakesProcess.stdout.on('data', (chunk) => {
-      out += chunk;
-      const newline = out.indexOf('\n');
-      if (newline !== -1) resolve(JSON.parse(out.slice(0, newline)));
-    });
-  });
-}
-
-before(async () => {
-  mkdirSync(RESULTS, { recursive: true });
-  dataDir = mkdtempSync(path.join(tmpdir(), 'revenge-e2e-'));
-  fakes = await startFakes();
-  const port = await freePort();
-  baseUrl = `http://127.0.0.1:${port}`;
-  const env = {
-    ...process.env,
-    REVENGE_DATA_DIR: dataDir,
-    REVENGE_PORT: String(port),
-    REVENGE_HOST: '127.0.0.1',
-    REVENGE_ADMIN_USERNAME: ADMIN.username,
-    REVENGE_ADMIN_PASSWORD: ADMIN.password,
-    REVENGE_WORKERS: '1',
-    REVENGE_TMDB_API_URL: fakes.tmdb_api_url,
-    REVENGE_TMDB_API_KEY: fakes.tmdb_api_key,
-    REVENGE_LISTENBRAINZ_API_URL: fakes.listenbrainz_api_url,
-    // The fakes (Web Push service included) listen on loopback, which the SSRF guard refuses.
-    REVENGE_WEBHOOK_ALLOW_LIST: '127.0.0.1',
-  };
-  delete env.REVENGE_DATABASE_URL; // always the embedded server in the temp dir
-  const log = openSync(path.join(RESULTS, 'server.log'), 'w');
-  server = spawn(UV, ['run', '--frozen', 'revenge', 'serve'], { cwd: ROOT, env, stdio: ['ignore', log, log] });
-  [browser] = await Promise.all([
-    chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }),
-    waitReady(baseUrl, 180_000),
-  ]);
-  // Library items have no UI yet: the seed script adds a movie to the running server's
-  // database, in the background while the first test runs (only the history test needs it).
-  seeded = new Promise((resolve, reject) => {
-    execFile(UV, ['run', '--frozen', 'python', 'tools/e2e_seed.py'], { cwd: ROOT, env }, (error, stdout, stderr) =>
-      error ? reject(new Error(`seed failed: ${stderr}`)) : resolve(JSON.parse(stdout.trim().split('\n').pop())),
-    );
-  });
-  seeded.catch(() => undefined); // reported where it is awaited
-});
-
-after(async () => {
-  await browser?.close();
-  if (fakesProcess && fakesProcess.exitCode === null) {
-    fakesProcess.removeAllListeners('exit');
-    fakesProcess.kill('SIGTERM');
-    await new Promise((resolve) => fakesProcess.once('exit', resolve));
-  }
-  if (server && server.exitCode === null) {
-    server.kill('SIGTERM');
-    await new Promise((resolve) => server.once('exit', resolve));
-  }
-  // The embedded PostgreSQL outlives `revenge serve` by design; stop the one we started.
-  const pidFile = dataDir && path.join(dataDir, 'pg', 'postmaster.pid');
-  if (pidFile && existsSync(pidFile)) {
-    const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-    try {
-      process.kill(pid, 'SIGINT');
-      for (let i = 0; i < 100 && existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
-    } catch {
-      // already gone
-    }
-  }
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-});
-
-async function newPage(browserLocale, viewport = DESKTOP) {
-  const context = await browser.newContext({ locale: browserLocale, viewport, timezoneId: 'Europe/Berlin' });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  return page;
-}
-
-async function heading(page) {
-  return (await page.locator('main h1').first().textContent()).trim();
-}
-
-async function expectHeading(page, text) {
-  await page.locator('main h1', { hasText: text }).first().waitFor();
-  assert.equal(await heading(page), text);
-}
-
-async function loginThroughUi(page, username, password) {
-  await page.locator('input[name=username]').fill(username);
-  await page.locator('input[name=password]').fill(password);
-  await page.locator('form button[type=submit]').click();
-}
-
-async function chooseLanguage(page, code) {
-  const switcher = page.getByTestId('language-switcher');
-  await switcher.selectOption(code);
-  // Done when the UI speaks it and the profile update has returned (the switcher is enabled again).
-  await page.waitForFunction(
-    (c) => document.documentElement.lang === c && !document.querySelector('[data-testid=language-switcher]').disabled,
-    code,
-  );
-}
-
-function containsWords(text, phrase) {
-  const escaped = phrase.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  // Whole words only: the German "Filtern" does not leak the English "Filter".
-  return new RegExp(`(^|[^\\p{L}])${escaped}($|[^\\p{L}])`, 'u').test(text);
-}
-
-/** No UI string that has its own translation shows up in English. */
-async function assertNoEnglish(page, locale) {
-  const text = await page.locator('body').innerText();
-  const english = flatten(catalogues.en.ui);
-  const translated = Object.fromEntries(flatten(catalogues[locale].ui));
-  const leaks = english
-    .filter(([key, en]) => en.length >= 4 && !en.includes('{') && translated[key] !== en)
-    .filter(([, en]) => containsWords(text, en))
-    .map(([key, en]) => `${key}=${en}`);
-  assert.deepEqual(leaks, [], `English text on a ${locale} page (${page.url()})`);
-}
-
-async function assertFitsWidth(page) {
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  assert.ok(overflow <= 0, `${page.url()} is ${overflow}px wider than the screen`);
-}
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ADMIN, DESKTOP, LOCALES, PHONE, RESULTS, ROOT, UV, api, apiLogin, assertFitsWidth, assertNoEnglish, baseUrl, browser, chooseLanguage, dataDir, eventually, expectHeading, fakes, heading, loginThroughUi, msg, newPage, recordPlay, seedTool, seeded, server } from './harness.mjs';
 
 // `ready`: what shows once the page's data has arrived.
 const PAGES = [
+  { name: 'home', title: 'ui.home.title', nav: 'ui.nav.home', ready: '[data-testid=home], [data-testid=home-empty]' },
+  { name: 'library', title: 'ui.library.title', nav: 'ui.nav.library', ready: '[data-testid=library-grid], [data-testid=library-empty]' },
   { name: 'history', title: 'ui.history.title', nav: 'ui.nav.history', ready: '[data-testid=history-table], [data-testid=history-empty]' },
   { name: 'profile', title: 'ui.profile.title', nav: null, ready: 'main form' },
+  { name: 'change-password', title: 'ui.change_password.title', path: '/change-password', ready: '[data-testid=change-password-form]' },
+  { name: 'first-steps', title: 'ui.first_steps.title', path: '/first-steps', ready: '[data-testid=first-steps]' },
   { name: 'admin-users', title: 'ui.admin_users.title', nav: 'ui.nav.admin_users', ready: '[data-testid=users-table]' },
   { name: 'admin-jobs', title: 'ui.admin_jobs.title', nav: 'ui.nav.admin_jobs', ready: '[data-testid=jobs-table], main .empty' },
   { name: 'notifications', title: 'ui.notifications.title', via: 'badge', ready: '[data-testid=preferences-table]' },
@@ -261,8 +28,8 @@ const PAGES = [
   { name: 'admin-downloaders', title: 'ui.downloaders.title', nav: 'ui.nav.admin_downloaders', ready: '[data-testid=downloaders-list], [data-testid=downloaders-empty]' },
   { name: 'admin-duplicates', title: 'ui.duplicates.title', nav: 'ui.nav.admin_duplicates', ready: '[data-testid=duplicates-list], [data-testid=duplicates-empty]' },
   { name: 'scrobbling', title: 'ui.scrobbling.title', nav: 'ui.nav.scrobbling', ready: '[data-testid=scrobbling-connections]' },
-  { name: 'stats', title: 'ui.stats.title', nav: 'ui.nav.stats', ready: '[data-testid=stats-history-chart]' },
-  { name: 'admin-analytics', title: 'ui.analytics.title', nav: 'ui.nav.admin_analytics', ready: '[data-testid=chart-hours]' },
+  { name: 'stats', title: 'ui.stats.title', nav: 'ui.nav.stats', ready: '[data-testid=stats-history-chart][data-drawn], [data-testid=stats-empty]' },
+  { name: 'admin-analytics', title: 'ui.analytics.title', nav: 'ui.nav.admin_analytics', ready: '[data-testid=chart-daily][data-drawn]' },
   { name: 'admin-activity', title: 'ui.activity.title', nav: 'ui.nav.admin_activity', ready: '[data-testid=activity-list], [data-testid=activity-empty]' },
 ];
 
@@ -270,6 +37,9 @@ const PAGES = [
 async function open(page, target, locale) {
   if (target.via === 'badge') {
     await page.getByTestId('notification-badge').click();
+  } else if (target.path) {
+    // A page no menu leads to (the first run's pages): opened by its address.
+    await page.goto(`${baseUrl}${target.path}`);
   } else if (target.nav) {
     const toggle = page.locator('.menu-toggle');
     if (await toggle.isVisible()) await toggle.click();
@@ -286,10 +56,10 @@ test('sign in, switch to German, see German everywhere including server errors',
   await page.goto(`${baseUrl}/`);
   await expectHeading(page, msg('en', 'ui.login.title'));
   await loginThroughUi(page, ADMIN.username, ADMIN.password);
-  await expectHeading(page, msg('en', 'ui.history.title'));
+  await expectHeading(page, msg('en', 'ui.home.title'));
 
   await chooseLanguage(page, 'de');
-  await expectHeading(page, msg('de', 'ui.history.title'));
+  await expectHeading(page, msg('de', 'ui.home.title'));
   const me = await api('GET', '/users/me', { token: (await apiLogin(ADMIN.username, ADMIN.password)).access_token });
   assert.equal(me.body.locale, 'de', 'the choice is saved to the profile');
 
@@ -311,7 +81,7 @@ test('sign in, switch to German, see German everywhere including server errors',
   await page.screenshot({ path: path.join(RESULTS, 'de-login-error.png') });
 
   await loginThroughUi(page, ADMIN.username, ADMIN.password);
-  await expectHeading(page, msg('de', 'ui.history.title'));
+  await expectHeading(page, msg('de', 'ui.home.title'));
   await page.context().close();
 
   // Another device whose browser speaks French: the profile's German wins after login.
@@ -319,7 +89,7 @@ test('sign in, switch to German, see German everywhere including server errors',
   await other.goto(`${baseUrl}/login`);
   await expectHeading(other, msg('fr', 'ui.login.title'));
   await loginThroughUi(other, ADMIN.username, ADMIN.password);
-  await expectHeading(other, msg('de', 'ui.history.title'));
+  await expectHeading(other, msg('de', 'ui.home.title'));
   await other.context().close();
 });
 
@@ -327,7 +97,7 @@ test('an admin creates a user, who then sees their history', async () => {
   const page = await newPage('de-DE');
   await page.goto(`${baseUrl}/login`);
   await loginThroughUi(page, ADMIN.username, ADMIN.password);
-  await expectHeading(page, msg('de', 'ui.history.title'));
+  await expectHeading(page, msg('de', 'ui.home.title'));
   await page.getByRole('link', { name: msg('de', 'ui.nav.admin_users') }).click();
   await expectHeading(page, msg('de', 'ui.admin_users.title'));
 
@@ -349,14 +119,14 @@ test('an admin creates a user, who then sees their history', async () => {
   await page.getByTestId('problem').filter({ hasText: msg('de', 'errors.users.username_taken.title') }).waitFor();
 
   // Disable and enable again, by keyboard.
-  const toggle = row.getByRole('button');
+  const toggle = row.getByRole('button', { name: msg('de', 'ui.admin_users.disable_user').replace('{username}', 'maria') });
   await toggle.focus();
   await page.keyboard.press('Enter');
   await row.filter({ hasText: msg('de', 'ui.admin_users.disabled') }).waitFor();
   assert.equal((await apiLogin(ADMIN.username, ADMIN.password)) !== null, true);
   const disabledLogin = await api('POST', '/auth/login', { body: { username: 'maria', password: 'maria-password' } });
   assert.equal(disabledLogin.status, 401);
-  await row.getByRole('button').click();
+  await row.getByRole('button', { name: msg('de', 'ui.admin_users.enable_user').replace('{username}', 'maria') }).click();
   await row.filter({ hasText: msg('de', 'ui.admin_users.active') }).waitFor();
   await page.context().close();
 
@@ -383,16 +153,7 @@ test('an admin creates a user, who then sees their history', async () => {
   await hers.context().close();
 });
 
-/** Runs tools/e2e_seed.py with `args` against the running server's database. */
-function seedTool(...args) {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env, REVENGE_DATA_DIR: dataDir };
-    delete env.REVENGE_DATABASE_URL;
-    execFile(UV, ['run', '--frozen', 'python', 'tools/e2e_seed.py', ...args], { cwd: ROOT, env }, (error, stdout, stderr) =>
-      error ? reject(new Error(`seed tool failed: ${stderr}`)) : resolve(JSON.parse(stdout.trim().split('\n').pop())),
-    );
-  });
-}
+
 
 async function badgeCount(page) {
   const count = page.getByTestId('notification-count');
@@ -404,7 +165,7 @@ test('a password-protected share link: a stranger unlocks it and plays it; revok
   const page = await newPage('de-DE');
   await page.goto(`${baseUrl}/login`);
   await loginThroughUi(page, ADMIN.username, ADMIN.password);
-  await expectHeading(page, msg('de', 'ui.history.title'));
+  await expectHeading(page, msg('de', 'ui.home.title'));
   await page.locator('#main-nav').getByRole('link', { name: msg('de', 'ui.nav.shares') }).click();
   await expectHeading(page, msg('de', 'ui.shares.title'));
 
@@ -470,7 +231,7 @@ test('a new notification arrives live in the header badge; read and deleted in t
   const page = await newPage('de-DE');
   await page.goto(`${baseUrl}/login`);
   await loginThroughUi(page, ADMIN.username, ADMIN.password);
-  await expectHeading(page, msg('de', 'ui.history.title'));
+  await expectHeading(page, msg('de', 'ui.home.title'));
   const badge = page.getByTestId('notification-badge');
   await badge.waitFor();
   // Let the stream connect before the notification is stored.
@@ -554,7 +315,7 @@ test('browser push: switched on in the channels page, a notification pushed by t
 
   await page.goto(`${baseUrl}/login`);
   await loginThroughUi(page, ADMIN.username, ADMIN.password);
-  await expectHeading(page, msg('de', 'ui.history.title'));
+  await expectHeading(page, msg('de', 'ui.home.title'));
   await page.getByTestId('notification-badge').click();
   await expectHeading(page, msg('de', 'ui.notifications.title'));
   const push = page.getByTestId('webpush');
@@ -642,7 +403,7 @@ test('browser push with Chromium\'s own Push API: the worker registers, the fail
   await page.goto(`${baseUrl}/login`);
   await loginThroughUi(page, ADMIN.username, ADMIN.password);
   const locale = 'de'; // the admin's profile language
-  await expectHeading(page, msg(locale, 'ui.history.title'));
+  await expectHeading(page, msg(locale, 'ui.home.title'));
   await page.getByTestId('notification-badge').click();
   const push = page.getByTestId('webpush');
   await page.locator('[data-testid=webpush][data-state=disabled]').waitFor();
@@ -662,7 +423,7 @@ test('browser push with Chromium\'s own Push API: the worker registers, the fail
   const refused = await newPage('de-DE');
   await refused.goto(`${baseUrl}/login`);
   await loginThroughUi(refused, ADMIN.username, ADMIN.password);
-  await expectHeading(refused, msg(locale, 'ui.history.title'));
+  await expectHeading(refused, msg(locale, 'ui.home.title'));
   await refused.getByTestId('notification-badge').click();
   await refused.locator('[data-testid=webpush][data-state=disabled]').waitFor();
   await refused.getByTestId('webpush').getByRole('button', { name: msg(locale, 'ui.notifications.push_enable') }).click();
@@ -671,20 +432,12 @@ test('browser push with Chromium\'s own Push API: the worker registers, the fail
   await refused.context().close();
 });
 
-/** Polls the API until `check(body)` holds (the analytics rollups are written by a job). */
-async function eventually(route, token, check) {
-  for (let i = 0; i < 60; i++) {
-    const { status, body } = await api('GET', route, { token });
-    if (status === 200 && check(body)) return body;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`${route} never showed the expected data`);
-}
+
 
 /** The chart's numbers (its screen-reader table) and whether its canvas has any pixels drawn. */
 async function chartData(page, testid) {
   const chart = page.getByTestId(testid);
-  await chart.locator('canvas').waitFor();
+  await page.locator(`[data-testid=${testid}][data-drawn]`).waitFor(); // Chart.js loads on demand
   return chart.evaluate((figure) => {
     const values = [...figure.querySelectorAll('tbody td')].map((td) => Number(td.textContent.replace(/[^0-9]/g, '')));
     const canvas = figure.querySelector('canvas');
@@ -705,7 +458,7 @@ test('the dashboard and my stats draw their charts from real plays, and the repo
   await page.goto(`${baseUrl}/login`);
   await loginThroughUi(page, ADMIN.username, ADMIN.password);
   const locale = 'de'; // the admin's profile language since the first test
-  await expectHeading(page, msg(locale, 'ui.history.title'));
+  await expectHeading(page, msg(locale, 'ui.home.title'));
   await open(page, PAGES.find((p) => p.name === 'admin-analytics'), locale);
   const hours = await chartData(page, 'chart-hours');
   assert.ok(hours.total >= 1, 'plays by hour has data');
@@ -741,7 +494,7 @@ test('an admin adds a library and scans it, watching the progress to the end', a
   await page.goto(`${baseUrl}/login`);
   await loginThroughUi(page, ADMIN.username, ADMIN.password);
   const locale = 'de'; // the admin's profile language since the first test
-  await expectHeading(page, msg(locale, 'ui.history.title'));
+  await expectHeading(page, msg(locale, 'ui.home.title'));
   await open(page, PAGES.find((p) => p.name === 'admin-libraries'), locale);
   const form = page.getByTestId('library-form');
   await form.locator('input[name=name]').fill('Clips');
@@ -770,7 +523,7 @@ test('a user searches TMDB, requests a movie, the admin approves it, and the bad
   const hers = await newPage('es-ES');
   await hers.goto(`${baseUrl}/login`);
   await loginThroughUi(hers, 'maria', 'maria-password');
-  await expectHeading(hers, msg('es', 'ui.history.title'));
+  await expectHeading(hers, msg('es', 'ui.home.title'));
   await open(hers, PAGES.find((p) => p.name === 'requests'), 'es');
 
   // The search goes through the API to the TMDB fake (tools/e2e_fakes.py).
@@ -805,7 +558,7 @@ test('a user searches TMDB, requests a movie, the admin approves it, and the bad
   const admin = await newPage('de-DE');
   await admin.goto(`${baseUrl}/login`);
   await loginThroughUi(admin, ADMIN.username, ADMIN.password);
-  await expectHeading(admin, msg('de', 'ui.history.title'));
+  await expectHeading(admin, msg('de', 'ui.home.title'));
   await open(admin, PAGES.find((p) => p.name === 'admin-requests'), 'de');
   const queued = admin.getByTestId('request-queue').locator('li', { hasText: 'Heathers' });
   await queued.locator('input[name=admin_note]').fill('Kommt heute Abend');
@@ -827,7 +580,7 @@ test('a user connects ListenBrainz with a token, switches what is sent, and disc
   const hers = await newPage('es-ES');
   await hers.goto(`${baseUrl}/login`);
   await loginThroughUi(hers, 'maria', 'maria-password');
-  await expectHeading(hers, msg('es', 'ui.history.title'));
+  await expectHeading(hers, msg('es', 'ui.home.title'));
   await open(hers, PAGES.find((p) => p.name === 'scrobbling'), 'es');
   const card = hers.getByTestId('scrobbling-connections').locator('section', { has: hers.getByRole('heading', { name: 'ListenBrainz' }) });
   const tokenInput = card.locator('input[name=token]');
@@ -888,7 +641,7 @@ test('live activity: what plays now from every door, moving live, in English and
   const page = await newPage('en-US');
   await page.goto(`${baseUrl}/login`);
   await loginThroughUi(page, ADMIN.username, ADMIN.password);
-  await page.waitForURL(/\/history$/);
+  await page.waitForURL((url) => new URL(url).pathname === '/');
   await chooseLanguage(page, 'en');
   const target = PAGES.find((p) => p.name === 'admin-activity');
   await open(page, target, 'en');
@@ -917,10 +670,10 @@ test('live activity: what plays now from every door, moving live, in English and
   assert.match(movie.text, /admin/);
   assert.ok(movie.value > 14 && movie.value < 16, `25 of 170 minutes, not ${movie.value}`);
   assert.match(movie.clock, /^2[56]:\d\d of 2:50:00$/);
-  // The poster came through the API with the login's token.
+  // The poster came through its signed URL, resized to the thumbnail width (160 of 200 px).
   await page.waitForFunction(() => {
     const img = document.querySelector('[data-testid=activity-list] li.session img');
-    return img && !img.hidden && img.complete && img.naturalWidth === 200;
+    return img && !img.hidden && img.complete && img.naturalWidth === 160 && img.src.includes('/api/v1/artwork/movie/');
   });
   const song = await activityRow(page, 'Massive Attack – Teardrop');
   assert.equal(song.state, msg('en', 'ui.activity.state_paused'));
@@ -1074,6 +827,13 @@ test('an admin connects Radarr, requests reach it, and the download shows on the
   }
 });
 
+// The scenarios of each part of the app (scenarios/*.mjs, in name order) share this server; they
+// register their tests here, before the tour of every page.
+const SCENARIOS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'scenarios');
+for (const file of readdirSync(SCENARIOS).filter((f) => f.endsWith('.mjs')).sort()) {
+  await import(pathToFileURL(path.join(SCENARIOS, file)).href);
+}
+
 test('every main page in all four languages: screenshots, translated, fits a phone', async () => {
   const admin = await apiLogin(ADMIN.username, ADMIN.password);
   await recordPlay(admin.access_token, 26);
@@ -1090,7 +850,7 @@ test('every main page in all four languages: screenshots, translated, fits a pho
     await shoot(page, locale, 'phone', 'login');
     await page.setViewportSize(DESKTOP);
     await loginThroughUi(page, ADMIN.username, ADMIN.password);
-    await expectHeading(page, msg(profileLocale, 'ui.history.title'));
+    await expectHeading(page, msg(profileLocale, 'ui.home.title'));
     await chooseLanguage(page, locale);
     profileLocale = locale;
     for (const [label, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {

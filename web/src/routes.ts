@@ -6,6 +6,8 @@
 import type { Component } from 'svelte';
 import { matchPath, type Params } from './lib/router';
 import NotificationBadge from './components/NotificationBadge.svelte';
+import PasswordGate from './components/PasswordGate.svelte';
+import { CHANGE_PASSWORD, FIRST_STEPS } from './lib/firstRun';
 
 export interface RouteDef {
   path: string;
@@ -19,11 +21,26 @@ export interface RouteDef {
   public?: boolean;
 }
 
-export const HOME = '/history';
+export const HOME = '/';
 export const LOGIN = '/login';
 
 export const routes: RouteDef[] = [
   { path: LOGIN, page: () => import('./pages/Login.svelte'), title: 'ui.login.title', public: true },
+  {
+    path: HOME,
+    page: () => import('./pages/library/Home.svelte'),
+    title: 'ui.home.title',
+    nav: { section: 'main', label: 'ui.nav.home' },
+  },
+  {
+    path: '/library',
+    page: () => import('./pages/library/Browse.svelte'),
+    title: 'ui.library.title',
+    nav: { section: 'main', label: 'ui.nav.library' },
+  },
+  { path: '/library/:kind', page: () => import('./pages/library/Browse.svelte'), title: 'ui.library.title' },
+  { path: '/library/:kind/:id', page: () => import('./pages/library/Item.svelte'), title: 'ui.library.title' },
+  { path: '/watch/:media_type/:id', page: () => import('./pages/library/Watch.svelte'), title: 'ui.player.title' },
   {
     path: '/history',
     page: () => import('./pages/History.svelte'),
@@ -69,6 +86,9 @@ export const routes: RouteDef[] = [
     nav: { section: 'main', label: 'ui.nav.stats' },
   },
   { path: '/profile', page: () => import('./pages/Profile.svelte'), title: 'ui.profile.title' },
+  // The first run: a generated password is replaced first, then an admin gets the first steps.
+  { path: CHANGE_PASSWORD, page: () => import('./pages/ChangePassword.svelte'), title: 'ui.change_password.title' },
+  { path: FIRST_STEPS, page: () => import('./pages/FirstSteps.svelte'), title: 'ui.first_steps.title', admin: true },
   {
     path: '/admin/activity',
     page: () => import('./pages/admin/Activity.svelte'),
@@ -137,7 +157,7 @@ export const routes: RouteDef[] = [
  * Small components shown in the header next to the language switcher for logged-in users
  * (e.g. the unread-notifications badge): one import and one entry each.
  */
-export const headerWidgets: Component[] = [NotificationBadge];
+export const headerWidgets: Component[] = [NotificationBadge, PasswordGate];
 
 export const NOT_FOUND: RouteDef = {
   path: '*',

@@ -157,29 +157,4 @@ describe('the activity feed', () => {
     expect(get(feed.state).mode).toBe('polling');
     stop();
   });
-
-  it('fetches artwork with the token once per listed session, and forgets it when the session ends', async () => {
-    let fetched = 0;
-    let token = '';
-    const withArt = session('a', { item: { ...session('a').item, image_url: '/api/v1/admin/activity/a/artwork' } });
-    const server = fakeServer({
-      'GET /api/v1/admin/activity/a/artwork': (req) => {
-        fetched++;
-        token = req.headers.get('Authorization') ?? '';
-        return new Response(new Uint8Array([0xff, 0xd8, 0xff]), { headers: { 'Content-Type': 'image/jpeg' } });
-      },
-      'GET /api/v1/admin/activity': () => json(activity()),
-    });
-    const feed = createActivityFeed(clientFor(server));
-    const url = await feed.artworkOf(withArt);
-    expect(url).toMatch(/^blob:/);
-    expect(await feed.artworkOf(withArt)).toBe(url);
-    expect(fetched).toBe(1);
-    expect(token).toBe('Bearer tok');
-    expect(await feed.artworkOf(session('b'))).toBeNull(); // no image_url: nothing asked
-
-    await feed.refresh(); // the session is no longer listed
-    expect(await feed.artworkOf(withArt)).not.toBe(url);
-    expect(fetched).toBe(2);
-  });
 });

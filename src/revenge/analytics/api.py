@@ -19,6 +19,7 @@ from revenge.analytics.schemas import (
     OverviewRead,
     PlayableType,
     PopularRead,
+    RankingsRefreshRead,
     RankMetric,
     ReportPeriod,
     ReportRead,
@@ -90,6 +91,18 @@ async def popular(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> PopularRead:
     return await service.popular(session, window, media_type, metric, limit)
+
+
+@router.post(
+    "/admin/analytics/rankings/refresh",
+    response_model=RankingsRefreshRead,
+    status_code=202,
+    responses=problem_responses(401, 403),
+)
+async def refresh_rankings(admin: AdminUser, session: DbSession) -> RankingsRefreshRead:
+    """Rank the plays that arrived since the last refresh now, not when the waiting refresh
+    is due (the rankings are refreshed in one batch a while after plays)."""
+    return await service.refresh_rankings_now(session)
 
 
 @router.get("/admin/analytics/users", response_model=Page[UserUsage], responses=ADMIN_ERRORS)

@@ -121,6 +121,18 @@ async def totals_by_type(
     return [(r[0], int(r[1]), int(r[2])) for r in rows]
 
 
+async def plays_by_day(
+    session: AsyncSession, start: date, end: date
+) -> list[tuple[date, str, int]]:
+    """Counted plays per UTC day and media type (days without plays are absent)."""
+    rows = await session.execute(
+        select(DailyTotals.day, DailyTotals.media_type, DailyTotals.plays)
+        .where(DailyTotals.day.between(start, end), DailyTotals.plays > 0)
+        .order_by(DailyTotals.day, DailyTotals.media_type)
+    )
+    return [(r[0], r[1], int(r[2])) for r in rows]
+
+
 async def active_users(session: AsyncSession, since: datetime) -> int:
     return int(
         (
@@ -214,6 +226,7 @@ async def users_usage(
         select(
             User.id,
             User.username,
+            User.display_name,
             plays,
             watch,
             UserTotals.first_played,
@@ -231,6 +244,7 @@ async def users_usage(
         select(
             page.c.id,
             page.c.username,
+            page.c.display_name,
             page.c.plays,
             page.c.watch_time_ms,
             func.coalesce(totals.c.movies_watched, 0),
@@ -362,6 +376,33 @@ async def job_waiting(session: AsyncSession, queueing_lock: str) -> bool:
         {"lock": queueing_lock},
     )
     return row.first() is not None
+
+
+async def job_due_at(session: AsyncSession, queueing_lock: str) -> datetime | None:
+    """When the waiting (or running) job of ``queueing_lock`` runs, None when there is none."""
+    row = await session.execute(
+        text(
+            "SELECT coalesce(scheduled_at, now()) FROM procrastinate_jobs "
+            "WHERE queueing_lock = :lock AND status IN ('todo', 'doing') "
+            "ORDER BY status = 'doing' DESC, scheduled_at NULLS FIRST LIMIT 1"
+        ),
+        {"lock": queueing_lock},
+    )
+    return row.scalar_one_or_none()
+
+
+async def bring_forward(session: AsyncSession, queueing_lock: str) -> datetime | None:
+    """Let the waiting job of ``queueing_lock`` run now instead of at its scheduled time;
+    returns when it runs now, None when none waits. (procrastinate has no call for it; the
+    worker picks up any waiting job whose ``scheduled_at`` has passed.)"""
+    row = await session.execute(
+        text(
+            "UPDATE procrastinate_jobs SET scheduled_at = least(scheduled_at, now()) "
+            "WHERE queueing_lock = :lock AND status = 'todo' RETURNING scheduled_at"
+        ),
+        {"lock": queueing_lock},
+    )
+    return row.scalar_one_or_none()
 
 
 async def top_content_of_period(

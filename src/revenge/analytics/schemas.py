@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from revenge.core.artwork_urls import Artwork
 from revenge.core.types import SaneDatetime, Text
 
 PlayableType = Literal["movie", "episode", "track"]
@@ -100,6 +101,15 @@ class MediaTypeTotals(BaseModel):
     watch_time_ms: int
 
 
+class DailyPlays(BaseModel):
+    """One UTC day's counted plays per media type (the stacked plays-over-time chart)."""
+
+    day: date
+    movie: int = 0
+    episode: int = 0
+    track: int = 0
+
+
 class OverviewRead(BaseModel):
     window: Window
     start: date
@@ -112,6 +122,8 @@ class OverviewRead(BaseModel):
     library: dict[Text, int]
     plays_by_hour: list[Bucket]
     plays_by_weekday: list[Bucket]
+    # Every day of the window, oldest first (days without plays are zeros).
+    plays_by_day: list[DailyPlays]
     clients: list[ClientUsage]
 
 
@@ -123,6 +135,9 @@ class RankedItem(BaseModel):
     plays: int
     unique_users: int
     duration_ms: int
+    # The poster or cover (a track's album cover, an episode's own still or its series'
+    # poster); None when there is none to show.
+    artwork: Artwork | None = None
 
 
 class TrendingItem(RankedItem):
@@ -135,13 +150,23 @@ class PopularRead(BaseModel):
     media_type: PlayableType | None
     metric: RankMetric
     computed_at: SaneDatetime | None
+    # When the waiting refresh will rank the plays that arrived after ``computed_at`` (None:
+    # nothing waits, the lists are current). Rankings are refreshed a while after plays, in
+    # one batch, so a play shows in the totals at once and in the rankings by then.
+    refresh_due_at: SaneDatetime | None
     items: list[RankedItem]
     trending: list[TrendingItem]
+
+
+class RankingsRefreshRead(BaseModel):
+    # When the refresh runs: now, unless the job worker is busy.
+    refresh_due_at: SaneDatetime
 
 
 class UserUsage(BaseModel):
     user_id: uuid.UUID
     username: Text
+    display_name: Text | None
     plays: int
     watch_time_ms: int
     movies_watched: int

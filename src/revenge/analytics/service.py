@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from revenge.analytics import parallel_rebuild, rankings, repository, rollups
+from revenge.analytics import parallel_rebuild, rankings, repository, rollups, tasks
 from revenge.analytics import rebuild as rebuilding
 from revenge.analytics.reports import ReportDocument as ReportDocument
 from revenge.analytics.reports import report as report
@@ -19,6 +19,7 @@ from revenge.analytics.reports import report_csv as report_csv
 from revenge.analytics.schemas import (
     Bucket,
     ClientUsage,
+    DailyPlays,
     HistoryPoint,
     Interval,
     MediaStatsRead,
@@ -31,6 +32,7 @@ from revenge.analytics.schemas import (
     PlayableType,
     PopularRead,
     RankedItem,
+    RankingsRefreshRead,
     RankMetric,
     TrendingItem,
     UserUsage,
@@ -148,11 +150,23 @@ async def overview(session: AsyncSession, window: Window) -> OverviewRead:
         library=await repository.library_size(session),
         plays_by_hour=[Bucket(key=h, plays=hours.get(h, 0)) for h in range(24)],
         plays_by_weekday=[Bucket(key=d, plays=weekdays.get(d, 0)) for d in range(1, 8)],
+        plays_by_day=await _plays_by_day(session, start, end),
         clients=[
             ClientUsage(client=c or None, device=d or None, plays=int(p), watch_time_ms=int(ms))
             for c, d, p, ms in await repository.clients(session, start, end)
         ],
     )
+
+
+async def _plays_by_day(session: AsyncSession, start: date, end: date) -> list[DailyPlays]:
+    days = {
+        start + timedelta(days=n): DailyPlays(day=start + timedelta(days=n))
+        for n in range((end - start).days + 1)
+    }
+    for day, media_type, plays in await repository.plays_by_day(session, start, end):
+        if media_type in TYPE_COLUMNS:
+            setattr(days[day], media_type, plays)
+    return list(days.values())
 
 
 async def popular(
@@ -163,12 +177,14 @@ async def popular(
     limit: int,
 ) -> PopularRead:
     """Top (plays), popular (unique users) or longest-watched items, plus trending ones, from
-    the rankings the aggregation job keeps (``computed_at`` says how fresh they are)."""
+    the rankings the aggregation job keeps (``computed_at`` says how fresh they are,
+    ``refresh_due_at`` when the plays since will be ranked)."""
     scope = media_type or "all"
     rows = await repository.rankings(session, window.days, scope, metric.value, limit)
     ranked = [r for r in rows if r.metric == metric.value]
     trending = [r for r in rows if r.metric == "trending"]
     computed_at = rows[0].computed_at if rows else await repository.state(session, "rankings")
+    artwork = await library.artwork_for(session, {(r.media_type, r.media_id) for r in rows})
 
     def common(r: Any) -> dict[str, Any]:
         return {
@@ -179,6 +195,7 @@ async def popular(
             "plays": r.plays,
             "unique_users": r.unique_users,
             "duration_ms": r.duration_ms,
+            "artwork": artwork.get((MediaType(r.media_type), r.media_id)),
         }
 
     return PopularRead(
@@ -186,6 +203,7 @@ async def popular(
         media_type=media_type,
         metric=metric,
         computed_at=computed_at,
+        refresh_due_at=await repository.job_due_at(session, tasks.REFRESH_RANKINGS_LOCK),
         items=[RankedItem(**common(r)) for r in ranked],
         trending=[
             TrendingItem(**common(r), previous_plays=r.previous_plays, score=r.score)
@@ -202,13 +220,14 @@ async def users_usage(
         UserUsage(
             user_id=r[0],
             username=r[1],
-            plays=int(r[2]),
-            watch_time_ms=int(r[3]),
-            movies_watched=int(r[4]),
-            episodes_watched=int(r[5]),
-            music_tracks_played=int(r[6]),
-            first_played=r[7],
-            last_seen=r[8],
+            display_name=r[2] or None,
+            plays=int(r[3]),
+            watch_time_ms=int(r[4]),
+            movies_watched=int(r[5]),
+            episodes_watched=int(r[6]),
+            music_tracks_played=int(r[7]),
+            first_played=r[8],
+            last_seen=r[9],
         )
         for r in rows
     ]
@@ -271,7 +290,17 @@ async def aggregate(session: AsyncSession, lookback: timedelta, now: datetime | 
 async def rankings_refresh_pending(session: AsyncSession) -> bool:
     """Whether a rankings refresh is already waiting. Checked before deferring because a
     queueing-lock conflict inside ``core.jobs.defer`` leaves the transaction aborted."""
-    return await repository.job_waiting(session, "analytics.refresh_rankings")
+    return await repository.job_waiting(session, tasks.REFRESH_RANKINGS_LOCK)
+
+
+async def refresh_rankings_now(session: AsyncSession) -> RankingsRefreshRead:
+    """Rank the plays that arrived since the last refresh now instead of when the waiting
+    refresh is due (the admin asked; the plays are in the totals already)."""
+    due = await repository.bring_forward(session, tasks.REFRESH_RANKINGS_LOCK)
+    if due is None:
+        await tasks.schedule_rankings_refresh(session, delay_seconds=0)
+        due = clock.utcnow()
+    return RankingsRefreshRead(refresh_due_at=due)
 
 
 async def refresh_rankings(session: AsyncSession, now: datetime | None = None) -> None:

@@ -5,17 +5,22 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 
-from revenge.content_requests import review, service
+from revenge.content_requests import discovery, review, service
 from revenge.content_requests.models import RequestMediaType, RequestStatus
 from revenge.content_requests.schemas import (
     ApproveBody,
     ContentRequestCreate,
     ContentRequestRead,
     DenyBody,
+    DiscoverList,
+    DiscoverMediaType,
+    DiscoverPage,
     MyQuota,
+    RequestOptions,
     SearchResults,
+    SeriesSeasons,
     UserRequestSettingsRead,
     UserRequestSettingsUpdate,
 )
@@ -36,7 +41,44 @@ async def search(
     q: Annotated[str, text_query(min_length=1, max_length=200)],
     media_type: RequestMediaType,
 ) -> SearchResults:
-    return SearchResults(items=await service.search(session, media_type, q, settings))
+    return SearchResults(items=await discovery.search(session, media_type, q, settings))
+
+
+@router.get("/requests/options", response_model=RequestOptions)
+async def request_options(user: CurrentUser, settings: AppSettings) -> RequestOptions:
+    """What the request page can offer here: search per media type, discovery, by title."""
+    return discovery.options(settings)
+
+
+@router.get(
+    "/requests/discover", response_model=DiscoverPage, responses=problem_responses(502, 503)
+)
+async def discover(
+    user: CurrentUser,
+    session: DbSession,
+    settings: AppSettings,
+    which: Annotated[DiscoverList, Query(alias="list")],
+    media_type: DiscoverMediaType = "movie",
+    page: Annotated[int, Query(ge=1, le=500)] = 1,
+) -> DiscoverPage:
+    """TMDB's popular or upcoming movies or series (upcoming series: on the air), marked as
+    in the library or requested. 503 ``content_request.discover_unavailable`` without a key."""
+    return await discovery.discover(session, which, media_type, page, settings)
+
+
+@router.get(
+    "/requests/tv/{external_id}/seasons",
+    response_model=SeriesSeasons,
+    responses=problem_responses(502, 503),
+)
+async def series_seasons(
+    user: CurrentUser,
+    session: DbSession,
+    settings: AppSettings,
+    external_id: Annotated[str, Path(pattern=r"^[0-9]{1,9}$")],
+) -> SeriesSeasons:
+    """The seasons of a TMDB series, for the season picker."""
+    return await discovery.seasons(session, external_id, settings)
 
 
 @router.get("/requests/quota", response_model=MyQuota)
@@ -48,11 +90,14 @@ async def my_quota(user: CurrentUser, session: DbSession, settings: AppSettings)
 async def list_my_requests(
     user: CurrentUser,
     session: DbSession,
+    settings: AppSettings,
     locale: Locale,
     status: RequestStatus | None = None,
     page: PageParams = Depends(page_params),
 ) -> Page[ContentRequestRead]:
-    items, total = await service.list_mine(session, user, status, page.limit, page.offset, locale)
+    items, total = await service.list_mine(
+        session, user, status, page.limit, page.offset, locale, settings.secret
+    )
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
@@ -76,16 +121,20 @@ async def create_request(
     request, created = await service.create(session, user, body, settings)
     if not created:
         response.status_code = status.HTTP_200_OK
-    return await service.read_one(session, request, user, locale)
+    return await service.read_one(session, request, user, locale, settings.secret)
 
 
 @router.get(
     "/requests/{request_id}", response_model=ContentRequestRead, responses=problem_responses(404)
 )
 async def get_request(
-    request_id: uuid.UUID, user: CurrentUser, session: DbSession, locale: Locale
+    request_id: uuid.UUID,
+    user: CurrentUser,
+    session: DbSession,
+    settings: AppSettings,
+    locale: Locale,
 ) -> ContentRequestRead:
-    return await service.get_for(session, user, request_id, locale)
+    return await service.get_for(session, user, request_id, locale, settings.secret)
 
 
 @router.delete(
@@ -102,6 +151,7 @@ async def delete_request(request_id: uuid.UUID, user: CurrentUser, session: DbSe
 async def list_all_requests(
     admin: AdminUser,
     session: DbSession,
+    settings: AppSettings,
     locale: Locale,
     status: RequestStatus | None = None,
     media_type: RequestMediaType | None = None,
@@ -116,6 +166,7 @@ async def list_all_requests(
         limit=page.limit,
         offset=page.offset,
         locale=locale,
+        secret=settings.secret,
     )
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
@@ -135,7 +186,7 @@ async def approve_request(
 ) -> ContentRequestRead:
     note = body.admin_note if body else None
     request = await review.approve(session, admin, request_id, note, settings)
-    return await service.read_one(session, request, admin, locale)
+    return await service.read_one(session, request, admin, locale, settings.secret)
 
 
 @admin_router.post(
@@ -153,7 +204,7 @@ async def deny_request(
 ) -> ContentRequestRead:
     note = body.admin_note if body else None
     request = await review.deny(session, admin, request_id, note, settings)
-    return await service.read_one(session, request, admin, locale)
+    return await service.read_one(session, request, admin, locale, settings.secret)
 
 
 @admin_router.post(
@@ -162,11 +213,15 @@ async def deny_request(
     responses=problem_responses(404, 409),
 )
 async def send_request(
-    request_id: uuid.UUID, admin: AdminUser, session: DbSession, locale: Locale
+    request_id: uuid.UUID,
+    admin: AdminUser,
+    session: DbSession,
+    settings: AppSettings,
+    locale: Locale,
 ) -> ContentRequestRead:
     """Hand an approved request to its downloader again (after a failed hand-off, say)."""
     request = await review.send_again(session, admin, request_id)
-    return await service.read_one(session, request, admin, locale)
+    return await service.read_one(session, request, admin, locale, settings.secret)
 
 
 @admin_router.get(

@@ -18,6 +18,7 @@ from revenge.content_requests.models import (
 )
 from revenge.content_requests.notices import tell_watchers
 from revenge.core import clock
+from revenge.core.artwork_urls import Artwork, urls_for
 from revenge.core.config import Settings
 from revenge.core.media import MediaType
 from revenge.library import lookup, matching
@@ -48,6 +49,8 @@ async def find_in_library(
     seasons: Sequence[int] | None = None,
 ) -> LibraryItem | None:
     """The library item a request is satisfied by, ignoring items marked missing."""
+    if external_source == ExternalSource.manual:
+        return None  # a title alone names no library item with certainty
     if media_type == "movie":
         if not external_id.isdigit():
             return None
@@ -136,6 +139,26 @@ async def requests_with_candidates(
     found |= {r.id for r in albums if r.external_id in present.release_groups}
     found |= {r.id for r in artists if r.external_id in present.artist_mbids}
     return found
+
+
+async def library_artwork(
+    session: AsyncSession, items: Sequence[tuple[str, uuid.UUID]], secret: str
+) -> dict[tuple[str, uuid.UUID], Artwork]:
+    """The signed artwork URLs of those library items that have a picture (one batched lookup)."""
+    refs = {}
+    for media_type, media_id in items:
+        try:
+            refs[(media_type, media_id)] = lookup.MediaRef.of(media_type, media_id)
+        except ValueError:  # not a library kind; nothing to show
+            continue
+    if not refs:
+        return {}
+    resolved = await lookup.resolve(session, refs.values())
+    return {
+        key: urls_for(secret, ref.media_type, ref.id)
+        for key, ref in refs.items()
+        if (item := resolved.get(ref)) is not None and item.artwork_path is not None
+    }
 
 
 # --- settling requests ------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from revenge.content_requests import repository
-from revenge.content_requests.models import ContentRequest, RequestStatus
+from revenge.content_requests.models import ContentRequest, ExternalSource, RequestStatus
 from revenge.core import events
 
 log = structlog.get_logger(__name__)
@@ -41,7 +41,11 @@ _FOLLOWED = (RequestStatus.approved, RequestStatus.processing)
 async def announce_approved(
     session: AsyncSession, request: ContentRequest, *, resend: bool = False
 ) -> None:
-    """Tell the downloaders what to fetch (in the caller's transaction)."""
+    """Tell the downloaders what to fetch (in the caller's transaction). A request by title
+    has no id Radarr, Sonarr or Lidarr could look up: an administrator fetches it by hand."""
+    if request.external_source == ExternalSource.manual:
+        log.info("content_request.manual_not_sent", request_id=str(request.id))
+        return
     await events.emit(
         session,
         events.ContentRequestApproved(

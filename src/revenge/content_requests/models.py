@@ -47,8 +47,13 @@ class ExternalSource(StrEnum):
     tmdb = "tmdb"
     musicbrainz_release_group = "musicbrainz_release_group"
     musicbrainz_artist = "musicbrainz_artist"
+    # Asked for by title (and year) alone: no provider id, so no downloader can take it and
+    # the library cannot match it; an administrator adds it by hand.
+    manual = "manual"
 
 
+# The status reason of a request by title: no downloader is told, an admin fetches it by hand.
+MANUAL_REASON = "manual"
 OPEN_STATUSES = (RequestStatus.pending, RequestStatus.approved, RequestStatus.processing)
 # The partial unique index that makes "one open request per thing" hold under concurrency.
 OPEN_REQUEST_INDEX = "uq_content_requests_open_external"

@@ -31,6 +31,13 @@ async def tell_watchers(
         "request_id": str(request.id),
         "media_type": request.media_type,
     }
+    if request.library_media_type and request.library_media_id:
+        # Once it is in the library, the notice is about that item: its media_type/media_id
+        # give the notice its thumbnail (movie, series, album or artist). What was asked for
+        # (movie, tv, music) stays in request_media_type.
+        data["request_media_type"] = request.media_type
+        data["media_type"] = request.library_media_type
+        data["media_id"] = str(request.library_media_id)
     if note:
         data["note"] = note
     await notifications.notify_many(

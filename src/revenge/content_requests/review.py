@@ -17,8 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from revenge.content_requests import availability, downloads, repository
 from revenge.content_requests.models import (
+    MANUAL_REASON,
     OPEN_STATUSES,
     ContentRequest,
+    ExternalSource,
     RequestMediaType,
     RequestStatus,
     RequestUserSettings,
@@ -112,7 +114,8 @@ async def approve(
     the library already has it."""
     request = await _pending_or_conflict(session, request_id, [RequestStatus.pending])
     request.status = RequestStatus.approved
-    request.status_reason = None
+    manual = request.external_source == ExternalSource.manual
+    request.status_reason = MANUAL_REASON if manual else None
     request.processed_at = clock.utcnow()
     request.processed_by = admin.id
     if note is not None:
@@ -137,6 +140,8 @@ async def send_again(
         raise NotFound("content_request.not_found")
     if request.status not in (RequestStatus.approved, RequestStatus.processing):
         raise Conflict("content_request.not_approved", status=request.status)
+    if request.external_source == ExternalSource.manual:
+        raise Conflict("content_request.manual_not_sendable")
     downloads.forget_handoff_problem(request)
     await session.flush()
     await downloads.announce_approved(session, request, resend=True)

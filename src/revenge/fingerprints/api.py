@@ -18,6 +18,8 @@ from revenge.fingerprints.schemas import (
     AcoustidLookupRead,
     AcoustidLookupStatus,
     AcoustidSummary,
+    DuplicateDismiss,
+    DuplicateDismissalRead,
     DuplicateGroupRead,
     DuplicateKind,
     GenerateItemResult,
@@ -65,15 +67,46 @@ async def get_run(run_id: uuid.UUID, admin: AdminUser, session: DbSession) -> Ru
 async def list_duplicates(
     admin: AdminUser,
     session: DbSession,
+    settings: AppSettings,
     kind: DuplicateKind | None = None,
     min_score: Annotated[
         float | None,
         Query(ge=0.0, le=1.0, description="only groups whose weakest link scores at least this"),
     ] = None,
+    dismissed: Annotated[
+        bool, Query(description="list the dismissed groups instead of those to look at")
+    ] = False,
     page: PageParams = Depends(page_params),
 ) -> Page[DuplicateGroupRead]:
-    items, total = await duplicates.list_groups(session, kind, min_score, page.limit, page.offset)
+    items, total = await duplicates.list_groups(
+        session,
+        kind,
+        min_score,
+        page.limit,
+        page.offset,
+        secret=settings.secret,
+        dismissed=dismissed,
+    )
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.post(
+    "/duplicates/{group_id}/dismiss",
+    response_model=DuplicateDismissalRead,
+    responses=problem_responses(404, 422),
+)
+async def dismiss_duplicates(
+    group_id: uuid.UUID, body: DuplicateDismiss, admin: AdminUser, session: DbSession
+) -> DuplicateDismissalRead:
+    """ "Keep this one" or "not duplicates": the group leaves the list until another member
+    joins it. No file is touched."""
+    return await duplicates.dismiss(session, group_id, body, admin.id)
+
+
+@router.delete("/duplicates/{group_id}/dismiss", status_code=204, responses=problem_responses(404))
+async def restore_duplicates(group_id: uuid.UUID, admin: AdminUser, session: DbSession) -> None:
+    """Undo a dismissal: the group is listed again."""
+    await duplicates.restore(session, group_id)
 
 
 @router.get("/acoustid", response_model=AcoustidSummary)

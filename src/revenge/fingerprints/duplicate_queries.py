@@ -6,11 +6,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import Text, any_, cast, delete, exists, func, not_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from revenge.fingerprints.models import (
+    DuplicateDismissal,
     DuplicateGroup,
     DuplicateLink,
     DuplicateMember,
@@ -142,10 +144,41 @@ async def delete_group_if_single(session: AsyncSession, group_id: uuid.UUID) -> 
         await session.execute(delete(DuplicateGroup).where(DuplicateGroup.id == group_id))
 
 
+def member_key(subject_type: str, subject_id: uuid.UUID | str) -> str:
+    """How a dismissal remembers a member: ``type:id``."""
+    return f"{subject_type}:{subject_id}"
+
+
+def _dismissed() -> ColumnElement[bool]:
+    """The group has a dismissal that covers every one of its members (a member that joined
+    later has not been looked at, so the group shows again)."""
+    key = DuplicateMember.subject_type + ":" + cast(DuplicateMember.subject_id, Text)
+    unseen = (
+        select(DuplicateMember.id)
+        .where(
+            DuplicateMember.group_id == DuplicateDismissal.group_id,
+            not_(key == any_(DuplicateDismissal.members)),
+        )
+        .correlate(DuplicateDismissal)
+        .exists()
+    )
+    return exists().where(DuplicateDismissal.group_id == DuplicateGroup.id, not_(unseen))
+
+
 async def list_groups(
-    session: AsyncSession, kind: str | None, min_score: float | None, limit: int, offset: int
+    session: AsyncSession,
+    kind: str | None,
+    min_score: float | None,
+    limit: int,
+    offset: int,
+    *,
+    dismissed: bool = False,
 ) -> tuple[list[DuplicateGroup], int]:
-    query = select(DuplicateGroup).where(DuplicateGroup.member_count > 1)
+    """Groups still to look at, oldest first (or, with ``dismissed``, the dismissed ones)."""
+    hidden = _dismissed()
+    query = select(DuplicateGroup).where(
+        DuplicateGroup.member_count > 1, hidden if dismissed else not_(hidden)
+    )
     if kind:
         query = query.where(DuplicateGroup.kind == kind)
     if min_score is not None:
@@ -208,3 +241,48 @@ async def forget_media(
                 )
             )
     return sorted(groups)
+
+
+async def get_group(session: AsyncSession, group_id: uuid.UUID) -> DuplicateGroup | None:
+    return await session.get(DuplicateGroup, group_id)
+
+
+async def dismissals_of(
+    session: AsyncSession, group_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, DuplicateDismissal]:
+    rows = await session.execute(
+        select(DuplicateDismissal).where(DuplicateDismissal.group_id.in_(group_ids))
+    )
+    return {row.group_id: row for row in rows.scalars()}
+
+
+async def save_dismissal(
+    session: AsyncSession,
+    group_id: uuid.UUID,
+    *,
+    decision: str,
+    keep: tuple[str, uuid.UUID] | None,
+    members: list[str],
+    dismissed_by: uuid.UUID | None,
+) -> DuplicateDismissal:
+    """Record (or replace) the admin's word on a group."""
+    values = {
+        "decision": decision,
+        "keep_subject_type": keep[0] if keep else None,
+        "keep_subject_id": keep[1] if keep else None,
+        "members": members,
+        "dismissed_by": dismissed_by,
+        "dismissed_at": func.now(),
+    }
+    stmt = insert(DuplicateDismissal).values(group_id=group_id, **values)
+    row = await session.execute(
+        stmt.on_conflict_do_update(index_elements=["group_id"], set_=values).returning(
+            DuplicateDismissal
+        ),
+        execution_options={"populate_existing": True},
+    )
+    return row.scalar_one()
+
+
+async def delete_dismissal(session: AsyncSession, group_id: uuid.UUID) -> None:
+    await session.execute(delete(DuplicateDismissal).where(DuplicateDismissal.group_id == group_id))

@@ -10,12 +10,17 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from revenge.core.artwork_urls import Artwork, urls_for
 from revenge.core.config import Settings
+from revenge.core.errors import NotFound, Unprocessable
 from revenge.fingerprints import duplicate_queries as group_repo
 from revenge.fingerprints import repository as repo
 from revenge.fingerprints.engines import SourceKind
 from revenge.fingerprints.engines import chromaprint as cp
 from revenge.fingerprints.schemas import (
+    DuplicateDecision,
+    DuplicateDismiss,
+    DuplicateDismissalRead,
     DuplicateGroupRead,
     DuplicateKind,
     DuplicateLinkRead,
@@ -168,10 +173,14 @@ def _format(facts: Any) -> str | None:
 
 
 async def _member_facts(
-    session: AsyncSession, members: list[Any]
-) -> tuple[dict[tuple[str, uuid.UUID], Any], dict[lookup.MediaRef, str]]:
+    session: AsyncSession, members: list[Any], secret: str
+) -> tuple[
+    dict[tuple[str, uuid.UUID], Any],
+    dict[lookup.MediaRef, str],
+    dict[lookup.MediaRef, Artwork],
+]:
     """Each member's file facts (an image's own, an item's primary file) for sizes, formats
-    and "keep best", and the display title of the item each belongs to."""
+    and "keep best", and the display title and artwork of the item each belongs to."""
     owners = [lookup.MediaRef.of(m.media_type, m.media_id) for m in members]
     subjects = [
         lookup.MediaRef.of(m.subject_type, m.subject_id)
@@ -191,7 +200,13 @@ async def _member_facts(
             item = items.get(lookup.MediaRef.of(member.subject_type, member.subject_id))
             files[key] = item.file if item is not None else None
     titles = {ref: item.display_title for ref, item in items.items()}
-    return files, titles
+    # Only items with a picture get a URL: the web app shows its placeholder for the rest.
+    artwork = {
+        ref: urls_for(secret, ref.media_type, ref.id)
+        for ref, item in items.items()
+        if item.artwork_path is not None
+    }
+    return files, titles, artwork
 
 
 async def list_groups(
@@ -200,27 +215,32 @@ async def list_groups(
     min_score: float | None,
     limit: int,
     offset: int,
+    *,
+    secret: str,
+    dismissed: bool = False,
 ) -> tuple[list[DuplicateGroupRead], int]:
     groups, total = await group_repo.list_groups(
-        session, kind.value if kind else None, min_score, limit, offset
+        session, kind.value if kind else None, min_score, limit, offset, dismissed=dismissed
     )
     ids = [group.id for group in groups]
     members = await group_repo.members_of(session, ids)
     links = await group_repo.links_of(session, ids)
-    files, titles = await _member_facts(session, members)
+    dismissals = await group_repo.dismissals_of(session, ids) if dismissed else {}
+    files, titles, artwork = await _member_facts(session, members, secret)
     result: list[DuplicateGroupRead] = []
     for group in groups:
         mine = [m for m in members if m.group_id == group.id]
         reads = []
         for member in mine:
             facts = files.get((member.subject_type, member.subject_id))
+            owner = lookup.MediaRef.of(member.media_type, member.media_id)
             reads.append(
                 DuplicateMemberRead(
                     subject_type=member.subject_type,
                     subject_id=member.subject_id,
                     media_type=member.media_type,
                     media_id=member.media_id,
-                    title=titles.get(lookup.MediaRef.of(member.media_type, member.media_id)),
+                    title=titles.get(owner),
                     path=getattr(facts, "path", None),
                     size_bytes=getattr(facts, "size_bytes", None),
                     format=_format(facts),
@@ -229,6 +249,7 @@ async def list_groups(
                     height=getattr(facts, "height", None),
                     lossless=facts is not None and _lossless(facts),
                     keep=False,
+                    artwork=artwork.get(owner),
                 )
             )
         best = max(
@@ -260,6 +281,49 @@ async def list_groups(
                     for lk in links
                     if lk.group_id == group.id
                 ],
+                dismissal=(
+                    DuplicateDismissalRead.model_validate(dismissals[group.id])
+                    if group.id in dismissals
+                    else None
+                ),
             )
         )
     return result, total
+
+
+async def dismiss(
+    session: AsyncSession,
+    group_id: uuid.UUID,
+    body: DuplicateDismiss,
+    admin_id: uuid.UUID,
+) -> DuplicateDismissalRead:
+    """The admin has looked at a group: it leaves the list (until another member joins).
+    Nothing is deleted: which copy goes is the admin's to do on disk."""
+    if await group_repo.get_group(session, group_id) is None:
+        raise NotFound("fingerprint.group_not_found", id=str(group_id))
+    members = [
+        group_repo.member_key(m.subject_type, m.subject_id)
+        for m in await group_repo.members_of(session, [group_id])
+    ]
+    keep: tuple[str, uuid.UUID] | None = None
+    if body.decision == DuplicateDecision.keep:
+        assert body.keep_subject_type is not None and body.keep_subject_id is not None
+        keep = (body.keep_subject_type, body.keep_subject_id)
+        if group_repo.member_key(*keep) not in members:
+            raise Unprocessable("fingerprint.not_a_member", id=str(body.keep_subject_id))
+    row = await group_repo.save_dismissal(
+        session,
+        group_id,
+        decision=body.decision.value,
+        keep=keep,
+        members=members,
+        dismissed_by=admin_id,
+    )
+    return DuplicateDismissalRead.model_validate(row)
+
+
+async def restore(session: AsyncSession, group_id: uuid.UUID) -> None:
+    """Undo a dismissal: the group is listed again (idempotent)."""
+    if await group_repo.get_group(session, group_id) is None:
+        raise NotFound("fingerprint.group_not_found", id=str(group_id))
+    await group_repo.delete_dismissal(session, group_id)

@@ -128,6 +128,28 @@ class DuplicateLink(UUIDPrimaryKey, Base):
     measure: Mapped[float] = mapped_column(Float)  # BER (audio) or Hamming distance (images)
 
 
+class DuplicateDismissal(Base):
+    """An admin's word on a group: "keep this one" or "not duplicates"; the group leaves the
+    list. ``members`` (``type:id``) are the group's members when it was dismissed: a group
+    that gains another member is shown again, for that one has not been looked at."""
+
+    __tablename__ = "fingerprint_duplicate_dismissals"
+
+    group_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True),
+        ForeignKey("fingerprint_duplicate_groups.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    decision: Mapped[str] = mapped_column(String(16))  # keep|not_duplicates
+    keep_subject_type: Mapped[str | None] = mapped_column(String(16))
+    keep_subject_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    members: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    dismissed_by: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("shared.users.id", ondelete="SET NULL")
+    )
+    dismissed_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
 class FingerprintRun(UUIDPrimaryKey, Timestamps, Base):
     """A library-wide run, processed in chunks; ``stage``/``cursor`` make it resumable."""
 

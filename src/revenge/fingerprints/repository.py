@@ -75,6 +75,13 @@ async def fingerprints_of_media(
 async def replace_fingerprints(
     session: AsyncSession, subject: Subject, fingerprints: Sequence[Fingerprint]
 ) -> list[MediaFingerprint]:
+    # Two generations of one subject at once (the job queued by the scan and an admin's
+    # "fingerprint now") would both insert after deleting nothing: the second waits here for
+    # the first to commit, then its delete sees (and replaces) the first one's rows.
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"revenge.fingerprints:{subject.subject_type}:{subject.subject_id}"},
+    )
     await session.execute(
         delete(MediaFingerprint).where(
             MediaFingerprint.subject_type == subject.subject_type,

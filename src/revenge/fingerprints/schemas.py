@@ -4,8 +4,9 @@ import uuid
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from revenge.core.artwork_urls import Artwork
 from revenge.core.types import SaneDatetime, Text
 from revenge.fingerprints.engines import FingerprintType
 
@@ -129,6 +130,9 @@ class DuplicateMemberRead(BaseModel):
     height: int | None
     lossless: bool
     keep: bool
+    artwork: Artwork | None = Field(
+        None, description="the poster or cover of the item the member belongs to"
+    )
 
 
 class DuplicateLinkRead(BaseModel):
@@ -140,6 +144,41 @@ class DuplicateLinkRead(BaseModel):
     measure: float
 
 
+class DuplicateDecision(StrEnum):
+    keep = "keep"  # duplicates indeed: this member is the one to keep
+    not_duplicates = "not_duplicates"  # a false match: leave them all alone
+
+
+class DuplicateDismiss(BaseModel):
+    """An admin's word on a group; "keep" names the member to keep."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: DuplicateDecision
+    keep_subject_type: Text | None = Field(None, max_length=16)
+    keep_subject_id: uuid.UUID | None = None
+
+    @model_validator(mode="after")
+    def _keep_names_a_member(self) -> DuplicateDismiss:
+        named = self.keep_subject_type is not None and self.keep_subject_id is not None
+        if self.decision == DuplicateDecision.keep and not named:
+            raise ValueError("keep_subject_type and keep_subject_id name the member to keep")
+        if self.decision == DuplicateDecision.not_duplicates and (
+            self.keep_subject_type is not None or self.keep_subject_id is not None
+        ):
+            raise ValueError("a group that is not duplicates has no member to keep")
+        return self
+
+
+class DuplicateDismissalRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    decision: DuplicateDecision
+    keep_subject_type: Text | None
+    keep_subject_id: uuid.UUID | None
+    dismissed_at: SaneDatetime
+
+
 class DuplicateGroupRead(BaseModel):
     id: uuid.UUID
     kind: DuplicateKind
@@ -148,6 +187,9 @@ class DuplicateGroupRead(BaseModel):
     keep: DuplicateMemberRead | None
     members: list[DuplicateMemberRead]
     links: list[DuplicateLinkRead]
+    dismissal: DuplicateDismissalRead | None = Field(
+        None, description="set on a dismissed group (listed with dismissed=true)"
+    )
 
 
 class AcoustidLookupStatus(StrEnum):

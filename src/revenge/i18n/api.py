@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from revenge.core.errors import problem_responses
+from revenge.core.http_ranges import etag_matches
 from revenge.i18n import service
 from revenge.i18n.schemas import LocaleInfo
 
@@ -25,6 +26,6 @@ async def list_locales() -> list[LocaleInfo]:
 async def get_catalogue(locale: str, request: Request) -> Response:
     catalogue = service.get_catalogue(locale)
     headers = {"ETag": catalogue.etag, "Cache-Control": "public, max-age=0, must-revalidate"}
-    if request.headers.get("if-none-match") == catalogue.etag:
+    if etag_matches(request.headers.get("if-none-match"), catalogue.etag):
         return Response(status_code=304, headers=headers)
     return JSONResponse(catalogue.tree, headers=headers)

@@ -5,13 +5,14 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
 
 from revenge.core.deps import AdminUser, CurrentUser, DbSession
 from revenge.core.errors import problem_responses
+from revenge.core.media import MediaType
 from revenge.core.pagination import Page, PageParams, page_params
 from revenge.core.types import text_query
-from revenge.library import service
+from revenge.library import artwork, service
 from revenge.library.repository import ListFilter
 from revenge.library.schemas import (
     AlbumRead,
@@ -31,6 +32,8 @@ admin_router = APIRouter(
     prefix="/admin/libraries", tags=["library admin"], responses=problem_responses(401, 403)
 )
 read_router = APIRouter(prefix="/library", tags=["library"], responses=problem_responses(401))
+# No login: <img src> cannot send a bearer token; the URL's signature is the proof.
+artwork_router = APIRouter(prefix="/artwork", tags=["library"])
 
 
 @admin_router.post(
@@ -102,8 +105,17 @@ _PARENTS = {
 }
 
 
+# The order a list comes in when no ``sort`` is asked for.
+_NATURAL_ORDER = {
+    ItemKind.episodes: "by series, season and episode number",
+    ItemKind.tracks: "by album, disc and track number",
+}
+
+
 def _add_read_routes(kind: ItemKind, model: Any) -> None:
     parent = _PARENTS.get(kind)
+    choices = service.sort_choices(kind)
+    natural = _NATURAL_ORDER.get(kind, "by title")
 
     async def list_route(
         user: CurrentUser,
@@ -119,8 +131,21 @@ def _add_read_routes(kind: ItemKind, model: Any) -> None:
             uuid.UUID | None,
             Query(description=f"only the {parent}'s items" if parent else "not used here"),
         ] = None,
+        sort: Annotated[
+            str | None,
+            Query(
+                max_length=16,
+                description=(
+                    f"order: {', '.join(choices)} ('-': descending; added = when a scan "
+                    f"found it); left out: {natural}. Ties keep a stable order."
+                ),
+                json_schema_extra={"enum": choices},
+            ),
+        ] = None,
     ) -> Page[Any]:
-        flt = ListFilter(q=q or None, include_missing=include_missing, parent_id=parent_id)
+        flt = ListFilter(
+            q=q or None, include_missing=include_missing, parent_id=parent_id, sort=sort
+        )
         items, total = await service.list_items(
             session, kind, flt, page.limit, page.offset, show_paths=user.is_admin
         )
@@ -151,3 +176,29 @@ def _add_read_routes(kind: ItemKind, model: Any) -> None:
 
 for _kind, _model in _READ_MODELS.items():
     _add_read_routes(_kind, _model)
+
+
+@artwork_router.get(
+    "/{media_type}/{media_id}/{width}",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/webp": {}}, "description": "the picture, resized, as WebP"},
+        304: {"description": "the copy the client holds (If-None-Match) is current"},
+        **problem_responses(404, 422),
+    },
+)
+async def get_artwork(
+    media_type: MediaType,
+    media_id: uuid.UUID,
+    width: Annotated[int, Path(description="one of 96, 160, 320, 640")],
+    sig: Annotated[str | None, Query(max_length=64, description="from the signed URL")] = None,
+    if_none_match: Annotated[str | None, Header(max_length=1024)] = None,
+) -> Response:
+    """An item's poster or cover (or its parent's) at ``width`` px wide, from a signed URL the
+    read models' ``artwork`` carry. A wrong signature answers 404 like an item without
+    artwork."""
+    found = await artwork.picture(media_type, media_id, width, sig, if_none_match)
+    headers = {"ETag": found.etag, "Cache-Control": artwork.CACHE_CONTROL}
+    if found.body is None:
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return Response(found.body, media_type="image/webp", headers=headers)

@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import any_, bindparam, case, select
+from sqlalchemy import any_, bindparam, case, exists, func, literal, select, union_all
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -81,8 +82,10 @@ __all__ = [
     "durations",
     "episode_code",
     "episode_title",
+    "file_by_id",
     "file_lateral",
     "images",
+    "recently_added",
     "resolve",
     "resolve_one",
     "season_name",
@@ -303,3 +306,84 @@ def file_lateral(
         .correlate(correlate)
         .lateral(name)
     )
+
+
+# --- a file by its own id ------------------------------------------------------------------------
+
+
+async def file_by_id(session: AsyncSession, file_id: uuid.UUID) -> FileFacts | None:
+    """A media file by its own id (missing-marked ones too): the player's stream route holds a
+    file id only. One indexed statement."""
+    row = (
+        await session.execute(
+            select(
+                MediaFile.id,
+                MediaFile.path,
+                MediaFile.size_bytes,
+                MediaFile.mtime,
+                MediaFile.mime_type,
+                MediaFile.container,
+                MediaFile.duration_ms,
+                MediaFile.bitrate,
+                MediaFile.width,
+                MediaFile.height,
+                MediaFile.audio_codec,
+                MediaFile.video_codec,
+                MediaFile.missing_at,
+            ).where(MediaFile.id == file_id)
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    return FileFacts(
+        id=row.id,
+        path=row.path,
+        size_bytes=row.size_bytes,
+        mtime=row.mtime,
+        mime_type=row.mime_type,
+        container=row.container,
+        duration_ms=row.duration_ms,
+        bitrate=row.bitrate,
+        width=row.width,
+        height=row.height,
+        audio_codec=row.audio_codec,
+        video_codec=row.video_codec,
+        missing=row.missing_at is not None,
+    )
+
+
+# --- what came in lately -------------------------------------------------------------------------
+
+
+async def recently_added(session: AsyncSession, limit: int) -> list[tuple[MediaRef, datetime]]:
+    """The ``limit`` newest movies, series and albums together, newest first, with when each
+    came in: a movie or album when its row was made, a series when its newest present episode
+    was (a new episode brings the series back to the top). Missing-marked items, and series and
+    albums without a present episode or track, are left out. One statement."""
+    movies = (
+        select(literal(MediaType.movie.value).label("kind"), Movie.id, Movie.created_at.label("at"))
+        .where(Movie.missing_at.is_(None))
+        .order_by(Movie.created_at.desc())
+        .limit(limit)
+    )
+    newest_episode = func.max(Episode.created_at)
+    series = (
+        select(literal(MediaType.series.value).label("kind"), Series.id, newest_episode.label("at"))
+        .join(Episode, Episode.series_id == Series.id)
+        .where(Series.missing_at.is_(None), Episode.missing_at.is_(None))
+        .group_by(Series.id)
+        .order_by(newest_episode.desc())
+        .limit(limit)
+    )
+    present_track = exists().where(Track.album_id == Album.id, Track.missing_at.is_(None))
+    albums = (
+        select(literal(MediaType.album.value).label("kind"), Album.id, Album.created_at.label("at"))
+        .where(present_track)
+        .order_by(Album.created_at.desc())
+        .limit(limit)
+    )
+    both = union_all(movies, series, albums).subquery("added")
+    rows = await session.execute(
+        select(both.c.kind, both.c.id, both.c.at).order_by(both.c.at.desc(), both.c.id).limit(limit)
+    )
+    return [(MediaRef.of(row.kind, row.id), row.at) for row in rows]

@@ -31,6 +31,34 @@ class ListFilter:
     q: str | None = None
     include_missing: bool = False
     parent_id: uuid.UUID | None = None  # series (episodes), artist (albums), album (tracks)
+    # A field of the list's ``SORTS`` entry, "-" first for descending; None: the natural order.
+    sort: str | None = None
+
+
+@dataclass(frozen=True)
+class Sorts:
+    """How a list can be ordered: the natural order (a page's order when no sort is asked
+    for, and the tie-break of every other), and the columns behind each sort field."""
+
+    natural: tuple[Any, ...]
+    fields: dict[str, tuple[Any, ...]]
+
+    def order_by(self, sort: str | None, id_column: Any) -> list[Any]:
+        """The ORDER BY of ``sort``; the id comes last, so equal keys page stably."""
+        if sort is None:
+            return [*self.natural, id_column]
+        descending = sort.startswith("-")
+        columns = self.fields[sort.removeprefix("-")]
+        # Unknown years and untitled episodes go last either way.
+        primary = [(c.desc() if descending else c.asc()).nulls_last() for c in columns]
+        return [*primary, *self.natural, id_column]
+
+    def accepts(self, sort: str) -> bool:
+        return sort.removeprefix("-") in self.fields
+
+    @property
+    def choices(self) -> list[str]:
+        return [choice for field in self.fields for choice in (field, f"-{field}")]
 
 
 def _escape_like(text: str) -> str:
@@ -202,13 +230,62 @@ async def library_folders(session: AsyncSession) -> list[tuple[uuid.UUID, str]]:
     return [(library_id, path) for library_id, path in rows]
 
 
+# "added" is when the row was created (the scan that found the item). Episodes and tracks are
+# listed in play order unless asked otherwise; their "title" is their own.
+MOVIE_SORTS = Sorts(
+    natural=(func.lower(Movie.title), Movie.year),
+    fields={
+        "title": (func.lower(Movie.title),),
+        "year": (Movie.year,),
+        "added": (Movie.created_at,),
+    },
+)
+SERIES_SORTS = Sorts(
+    natural=(func.lower(Series.title), Series.year),
+    fields={
+        "title": (func.lower(Series.title),),
+        "year": (Series.year,),
+        "added": (Series.created_at,),
+    },
+)
+EPISODE_SORTS = Sorts(
+    natural=(func.lower(Series.title), Episode.season_number, Episode.episode_number),
+    fields={
+        "title": (func.lower(Episode.title),),
+        "year": (Series.year,),
+        "added": (Episode.created_at,),
+    },
+)
+ARTIST_SORTS = Sorts(
+    natural=(func.lower(Artist.name),),
+    fields={"title": (func.lower(Artist.name),), "added": (Artist.created_at,)},
+)
+ALBUM_SORTS = Sorts(
+    natural=(func.lower(Album.title), Album.year),
+    fields={
+        "title": (func.lower(Album.title),),
+        "year": (Album.year,),
+        "added": (Album.created_at,),
+        "artist": (func.lower(Artist.name),),
+    },
+)
+TRACK_SORTS = Sorts(
+    natural=(func.lower(Album.title), Track.disc_number, Track.track_number),
+    fields={
+        "title": (func.lower(Track.title),),
+        "year": (Album.year,),
+        "added": (Track.created_at,),
+    },
+)
+
+
 async def list_movies(
     session: AsyncSession, flt: ListFilter, limit: int, offset: int
 ) -> tuple[list[Any], int]:
     query = (
         select(Movie, MediaFile)
         .outerjoin(MediaFile, MediaFile.id == Movie.file_id)
-        .order_by(func.lower(Movie.title), Movie.year, Movie.id)
+        .order_by(*MOVIE_SORTS.order_by(flt.sort, Movie.id))
     )
     if flt.q:
         query = query.where(Movie.title.ilike(_like(flt.q)))
@@ -229,7 +306,7 @@ def _series_query() -> Any:
 async def list_series(
     session: AsyncSession, flt: ListFilter, limit: int, offset: int
 ) -> tuple[list[Any], int]:
-    query = _series_query().order_by(func.lower(Series.title), Series.year, Series.id)
+    query = _series_query().order_by(*SERIES_SORTS.order_by(flt.sort, Series.id))
     if flt.q:
         query = query.where(Series.title.ilike(_like(flt.q)))
     if not flt.include_missing:
@@ -267,9 +344,7 @@ def _episode_query() -> Any:
 async def list_episodes(
     session: AsyncSession, flt: ListFilter, limit: int, offset: int
 ) -> tuple[list[Any], int]:
-    query = _episode_query().order_by(
-        func.lower(Series.title), Episode.season_number, Episode.episode_number, Episode.id
-    )
+    query = _episode_query().order_by(*EPISODE_SORTS.order_by(flt.sort, Episode.id))
     if flt.q:
         pattern = _like(flt.q)
         query = query.where(or_(Episode.title.ilike(pattern), Series.title.ilike(pattern)))
@@ -292,7 +367,7 @@ def _artist_query() -> Any:
 async def list_artists(
     session: AsyncSession, flt: ListFilter, limit: int, offset: int
 ) -> tuple[list[Any], int]:
-    query = _artist_query().order_by(func.lower(Artist.name), Artist.id)
+    query = _artist_query().order_by(*ARTIST_SORTS.order_by(flt.sort, Artist.id))
     if flt.q:
         query = query.where(Artist.name.ilike(_like(flt.q)))
     return await _page(session, query, limit, offset)
@@ -314,7 +389,7 @@ def _album_query() -> Any:
 async def list_albums(
     session: AsyncSession, flt: ListFilter, limit: int, offset: int
 ) -> tuple[list[Any], int]:
-    query = _album_query().order_by(func.lower(Album.title), Album.year, Album.id)
+    query = _album_query().order_by(*ALBUM_SORTS.order_by(flt.sort, Album.id))
     if flt.q:
         pattern = _like(flt.q)
         query = query.where(or_(Album.title.ilike(pattern), Artist.name.ilike(pattern)))
@@ -339,9 +414,7 @@ def _track_query() -> Any:
 async def list_tracks(
     session: AsyncSession, flt: ListFilter, limit: int, offset: int
 ) -> tuple[list[Any], int]:
-    query = _track_query().order_by(
-        func.lower(Album.title), Track.disc_number, Track.track_number, Track.id
-    )
+    query = _track_query().order_by(*TRACK_SORTS.order_by(flt.sort, Track.id))
     if flt.q:
         pattern = _like(flt.q)
         query = query.where(or_(Track.title.ilike(pattern), Artist.name.ilike(pattern)))

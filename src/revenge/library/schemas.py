@@ -4,6 +4,7 @@ import uuid
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from revenge.core.artwork_urls import Artwork
 from revenge.core.media import LibraryKind
 from revenge.core.types import SaneDatetime, Text
 
@@ -14,6 +15,10 @@ _WATCH = (
     "watch the folder for changes and scan what changed after 5 quiet seconds (local disks "
     "only: network mounts deliver no change events)"
 )
+
+
+_ADDED = "when a scan first found the item"
+_ARTWORK = "signed URLs of its poster or cover (or its parent's); null: it has none"
 
 
 class LibraryCreate(BaseModel):
@@ -115,6 +120,8 @@ class MovieRead(BaseModel):
     missing_at: SaneDatetime | None
     file: MediaFileRead | None
     images: list[ImageRead] = []
+    added_at: SaneDatetime = Field(description=_ADDED)
+    artwork: Artwork | None = Field(description=_ARTWORK)
 
 
 class SeasonSummary(BaseModel):
@@ -138,6 +145,8 @@ class SeriesRead(BaseModel):
     episode_count: int
     seasons: list[SeasonSummary] = []
     images: list[ImageRead] = []
+    added_at: SaneDatetime = Field(description=_ADDED)
+    artwork: Artwork | None = Field(description=_ARTWORK)
 
 
 class EpisodeRead(BaseModel):
@@ -155,6 +164,8 @@ class EpisodeRead(BaseModel):
     missing_at: SaneDatetime | None
     file: MediaFileRead | None
     images: list[ImageRead] = []
+    added_at: SaneDatetime = Field(description=_ADDED)
+    artwork: Artwork | None = Field(description=_ARTWORK)
 
 
 class ArtistRead(BaseModel):
@@ -164,6 +175,8 @@ class ArtistRead(BaseModel):
     musicbrainz_artist_id: Text | None
     album_count: int
     images: list[ImageRead] = []
+    added_at: SaneDatetime = Field(description=_ADDED)
+    artwork: Artwork | None = Field(description=_ARTWORK)
 
 
 class AlbumRead(BaseModel):
@@ -177,6 +190,8 @@ class AlbumRead(BaseModel):
     musicbrainz_release_group_id: Text | None
     track_count: int
     images: list[ImageRead] = []
+    added_at: SaneDatetime = Field(description=_ADDED)
+    artwork: Artwork | None = Field(description=_ARTWORK)
 
 
 class TrackRead(BaseModel):
@@ -193,3 +208,5 @@ class TrackRead(BaseModel):
     missing_at: SaneDatetime | None
     file: MediaFileRead | None
     images: list[ImageRead] = []
+    added_at: SaneDatetime = Field(description=_ADDED)
+    artwork: Artwork | None = Field(description=_ARTWORK)

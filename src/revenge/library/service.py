@@ -13,9 +13,10 @@ from pydantic import BaseModel
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from revenge.core.artwork_urls import Artwork
 from revenge.core.errors import Conflict, NotFound, Unprocessable
 from revenge.core.media import PLAYABLE_TYPES, MediaType
-from revenge.library import lookup, repository, scans
+from revenge.library import artwork, lookup, repository, scans
 from revenge.library.models import Library, MediaFile, MediaImage, Track
 
 # Scans are asked for in ``scans.py``; these are the doors the API, the CLI and other
@@ -76,6 +77,23 @@ async def describe_items(
         for media_type, media_id in wanted
         if (ref := lookup.MediaRef.of(media_type, media_id)) in titles
     }
+
+
+async def artwork_for(
+    session: AsyncSession, items: Iterable[tuple[MediaType | str, uuid.UUID]]
+) -> dict[tuple[MediaType, uuid.UUID], Artwork | None]:
+    """Signed artwork URLs for many (media_type, id) pairs (``None``: the item has no picture,
+    nor does the parent it would borrow one from; unknown items get None too). One query per
+    media type; the URLs themselves cost no query (``revenge.core.artwork_urls``)."""
+    wanted: dict[MediaType, list[uuid.UUID]] = {}
+    for media_type, media_id in items:
+        wanted.setdefault(MediaType(media_type), []).append(media_id)
+    found: dict[tuple[MediaType, uuid.UUID], Artwork | None] = {}
+    for media_type, ids in wanted.items():
+        present = await artwork.with_artwork(session, media_type, list(dict.fromkeys(ids)))
+        for media_id in ids:
+            found[(media_type, media_id)] = artwork.urls(media_type, media_id, present)
+    return found
 
 
 async def tracks_without_recording_id(
@@ -231,7 +249,7 @@ def _images(images: list[MediaImage], show_paths: bool) -> list[ImageRead]:
     return reads if show_paths else [r.model_copy(update={"path": None}) for r in reads]
 
 
-def _movie(row: Any, images: list[MediaImage], show_paths: bool) -> MovieRead:
+def _movie(row: Any, images: list[MediaImage], art: Artwork | None, show_paths: bool) -> MovieRead:
     movie, file = row
     return MovieRead(
         id=movie.id,
@@ -246,10 +264,14 @@ def _movie(row: Any, images: list[MediaImage], show_paths: bool) -> MovieRead:
         missing_at=movie.missing_at,
         file=_file(file, show_paths),
         images=_images(images, show_paths),
+        added_at=movie.created_at,
+        artwork=art,
     )
 
 
-def _series(row: Any, images: list[MediaImage], show_paths: bool) -> SeriesRead:
+def _series(
+    row: Any, images: list[MediaImage], art: Artwork | None, show_paths: bool
+) -> SeriesRead:
     series, episode_count = row
     return SeriesRead(
         id=series.id,
@@ -264,10 +286,14 @@ def _series(row: Any, images: list[MediaImage], show_paths: bool) -> SeriesRead:
         missing_at=series.missing_at,
         episode_count=episode_count,
         images=_images(images, show_paths),
+        added_at=series.created_at,
+        artwork=art,
     )
 
 
-def _episode(row: Any, images: list[MediaImage], show_paths: bool) -> EpisodeRead:
+def _episode(
+    row: Any, images: list[MediaImage], art: Artwork | None, show_paths: bool
+) -> EpisodeRead:
     episode, series_title, file = row
     return EpisodeRead(
         id=episode.id,
@@ -284,10 +310,14 @@ def _episode(row: Any, images: list[MediaImage], show_paths: bool) -> EpisodeRea
         missing_at=episode.missing_at,
         file=_file(file, show_paths),
         images=_images(images, show_paths),
+        added_at=episode.created_at,
+        artwork=art,
     )
 
 
-def _artist(row: Any, images: list[MediaImage], show_paths: bool) -> ArtistRead:
+def _artist(
+    row: Any, images: list[MediaImage], art: Artwork | None, show_paths: bool
+) -> ArtistRead:
     artist, album_count = row
     return ArtistRead(
         id=artist.id,
@@ -296,10 +326,12 @@ def _artist(row: Any, images: list[MediaImage], show_paths: bool) -> ArtistRead:
         musicbrainz_artist_id=artist.musicbrainz_artist_id,
         album_count=album_count,
         images=_images(images, show_paths),
+        added_at=artist.created_at,
+        artwork=art,
     )
 
 
-def _album(row: Any, images: list[MediaImage], show_paths: bool) -> AlbumRead:
+def _album(row: Any, images: list[MediaImage], art: Artwork | None, show_paths: bool) -> AlbumRead:
     album, artist_name, track_count = row
     return AlbumRead(
         id=album.id,
@@ -312,10 +344,12 @@ def _album(row: Any, images: list[MediaImage], show_paths: bool) -> AlbumRead:
         musicbrainz_release_group_id=album.musicbrainz_release_group_id,
         track_count=track_count,
         images=_images(images, show_paths),
+        added_at=album.created_at,
+        artwork=art,
     )
 
 
-def _track(row: Any, images: list[MediaImage], show_paths: bool) -> TrackRead:
+def _track(row: Any, images: list[MediaImage], art: Artwork | None, show_paths: bool) -> TrackRead:
     track, album_title, artist_name, file = row
     return TrackRead(
         id=track.id,
@@ -331,6 +365,8 @@ def _track(row: Any, images: list[MediaImage], show_paths: bool) -> TrackRead:
         missing_at=track.missing_at,
         file=_file(file, show_paths),
         images=_images(images, show_paths),
+        added_at=track.created_at,
+        artwork=art,
     )
 
 
@@ -339,27 +375,52 @@ class _KindSpec:
     media_type: MediaType
     lister: Callable[..., Awaitable[tuple[list[Any], int]]]
     getter: Callable[..., Awaitable[Any]]
-    convert: Callable[[Any, list[MediaImage], bool], BaseModel]
+    sorts: repository.Sorts
+    convert: Callable[[Any, list[MediaImage], Artwork | None, bool], BaseModel]
 
 
 _KINDS: dict[ItemKind, _KindSpec] = {
     ItemKind.movies: _KindSpec(
-        MediaType.movie, repository.list_movies, repository.get_movie, _movie
+        MediaType.movie,
+        repository.list_movies,
+        repository.get_movie,
+        repository.MOVIE_SORTS,
+        _movie,
     ),
     ItemKind.series: _KindSpec(
-        MediaType.series, repository.list_series, repository.get_series, _series
+        MediaType.series,
+        repository.list_series,
+        repository.get_series,
+        repository.SERIES_SORTS,
+        _series,
     ),
     ItemKind.episodes: _KindSpec(
-        MediaType.episode, repository.list_episodes, repository.get_episode, _episode
+        MediaType.episode,
+        repository.list_episodes,
+        repository.get_episode,
+        repository.EPISODE_SORTS,
+        _episode,
     ),
     ItemKind.artists: _KindSpec(
-        MediaType.artist, repository.list_artists, repository.get_artist, _artist
+        MediaType.artist,
+        repository.list_artists,
+        repository.get_artist,
+        repository.ARTIST_SORTS,
+        _artist,
     ),
     ItemKind.albums: _KindSpec(
-        MediaType.album, repository.list_albums, repository.get_album, _album
+        MediaType.album,
+        repository.list_albums,
+        repository.get_album,
+        repository.ALBUM_SORTS,
+        _album,
     ),
     ItemKind.tracks: _KindSpec(
-        MediaType.track, repository.list_tracks, repository.get_track, _track
+        MediaType.track,
+        repository.list_tracks,
+        repository.get_track,
+        repository.TRACK_SORTS,
+        _track,
     ),
 }
 
@@ -373,12 +434,31 @@ async def list_items(
     *,
     show_paths: bool,
 ) -> tuple[list[Any], int]:
-    """One page of a kind of item, searched by title/name (file paths only for admins)."""
+    """One page of a kind of item, searched by title/name and ordered by ``flt.sort`` (see
+    ``sort_choices``; file paths only for admins)."""
     spec = _KINDS[kind]
+    if flt.sort is not None and not spec.sorts.accepts(flt.sort):
+        raise Unprocessable(
+            "library.invalid_sort", sort=flt.sort, choices=", ".join(spec.sorts.choices)
+        )
     rows, total = await spec.lister(session, flt, limit, offset)
     ids = [row[0].id for row in rows]
     images = await repository.images_for(session, str(spec.media_type), ids)
-    return [spec.convert(row, images.get(row[0].id, []), show_paths) for row in rows], total
+    present = await artwork.with_artwork(session, spec.media_type, ids)
+    return [
+        spec.convert(
+            row,
+            images.get(row[0].id, []),
+            artwork.urls(spec.media_type, row[0].id, present),
+            show_paths,
+        )
+        for row in rows
+    ], total
+
+
+def sort_choices(kind: ItemKind) -> list[str]:
+    """The ``sort`` values a list accepts ("-" first: descending)."""
+    return _KINDS[kind].sorts.choices
 
 
 async def get_item(
@@ -390,7 +470,10 @@ async def get_item(
     if row is None:
         raise NotFound("library.item_not_found")
     images = await repository.images_for(session, str(spec.media_type), [item_id])
-    read = spec.convert(row, images.get(item_id, []), show_paths)
+    present = await artwork.with_artwork(session, spec.media_type, [item_id])
+    read = spec.convert(
+        row, images.get(item_id, []), artwork.urls(spec.media_type, item_id, present), show_paths
+    )
     if isinstance(read, SeriesRead):
         read.seasons = [
             SeasonSummary(

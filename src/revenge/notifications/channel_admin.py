@@ -16,8 +16,9 @@ from revenge.notifications import repository, tasks
 from revenge.notifications.channels.ssrf import UnsafeTarget, check_url
 from revenge.notifications.channels.webhook import new_secret, seal_secret
 from revenge.notifications.channels.webhook_payload import validate_template_async
-from revenge.notifications.fanout import load_recipients, render
+from revenge.notifications.fanout import load_recipients
 from revenge.notifications.models import Notification, NotificationChannel, NotificationDelivery
+from revenge.notifications.rendering import render
 from revenge.notifications.schemas import (
     ChannelCreate,
     ChannelRead,

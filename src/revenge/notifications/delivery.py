@@ -18,7 +18,7 @@ from revenge.core.config import Settings
 from revenge.core.db import session_scope
 from revenge.core.http import backoff_seconds
 from revenge.core.i18n import normalize_locale
-from revenge.notifications import fanout, tasks
+from revenge.notifications import fanout, rendering, tasks
 from revenge.notifications.channels.base import (
     DeliveryChannel,
     DeliveryItem,
@@ -107,7 +107,7 @@ async def _claim(
         defaults = NOTIFICATION_TYPES.get(NotificationType(row.type))
         # Sent once, so in the language the recipient reads now (the row's, if they chose none).
         locale = normalize_locale(row.user_locale) or row.locale
-        texts = fanout.render_row(row.type, locale, row.data or {}, row.title, row.message)
+        texts = rendering.render_row(row.type, locale, row.data or {}, row.title, row.message)
         items.append(
             DeliveryItem(
                 delivery_id=row.id,

@@ -11,16 +11,18 @@ import anyio
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from revenge.core import artwork_urls
 from revenge.core.clock import utcnow
-from revenge.core.config import Settings
+from revenge.core.config import Settings, get_settings
 from revenge.core.deps import Principal
 from revenge.core.errors import NotFound, Unprocessable
 from revenge.library import lookup
 from revenge.notifications import repository
 from revenge.notifications.channels.push import vapid_public_key
 from revenge.notifications.channels.ssrf import UnsafeTarget, check_url
-from revenge.notifications.fanout import THUMBNAIL_ROUTE, effective_preference, item_ref, render_row
+from revenge.notifications.fanout import effective_preference
 from revenge.notifications.models import Notification, NotificationPreference, PushDevice
+from revenge.notifications.rendering import THUMBNAIL_ROUTE, item_ref, render_row
 from revenge.notifications.schemas import (
     NotificationRead,
     PreferenceRead,
@@ -58,6 +60,13 @@ async def present(
                 "data": data,
                 "link": rendered.link,
                 "thumbnail": THUMBNAIL_ROUTE.format(notification_id=n.id) if has_art else None,
+                # Signed URLs an <img> can load without the bearer token (the thumbnail
+                # route above needs it).
+                "artwork": (
+                    artwork_urls.urls_for(get_settings().secret, item.ref.media_type, item.ref.id)
+                    if item is not None and has_art
+                    else None
+                ),
                 "read_at": n.read_at,
                 "created_at": n.created_at,
             }

@@ -5,6 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from revenge.core.artwork_urls import Artwork
 from revenge.core.types import SaneDatetime, Text
 from revenge.notifications.types import NotificationType
 
@@ -23,6 +24,8 @@ class NotificationRead(BaseModel):
     link: Text | None = None
     # The poster or cover of the item it is about, as this API serves it.
     thumbnail: Text | None = None
+    # The same picture as signed URLs (no login needed, so an <img> can show it).
+    artwork: Artwork | None = None
     read_at: SaneDatetime | None
     created_at: SaneDatetime
 

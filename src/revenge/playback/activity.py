@@ -30,7 +30,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from revenge.core import clock
+from revenge.core import artwork_urls, clock
 from revenge.core.config import Settings
 from revenge.core.db import get_database
 from revenge.core.errors import NotFound
@@ -106,7 +106,7 @@ async def snapshot(session: AsyncSession, settings: Settings) -> ActivitySnapsho
         if name is None:  # the account was deleted a moment ago; its sessions go with it
             continue
         item = items.get(lookup.MediaRef.of(row.media_type, row.media_id))
-        entry = _entry(row, name, item, now)
+        entry = _entry(row, name, item, now, settings.secret)
         entries.append(entry)
         stable.append(
             [
@@ -121,7 +121,7 @@ async def snapshot(session: AsyncSession, settings: Settings) -> ActivitySnapsho
 
 
 def _entry(
-    row: PlaySession, user_name: str, item: lookup.MediaItem | None, now: datetime
+    row: PlaySession, user_name: str, item: lookup.MediaItem | None, now: datetime, secret: str
 ) -> ActivitySessionRead:
     duration = row.item_duration_ms or (item.duration_ms if item is not None else None)
     position = row.position_ms
@@ -134,7 +134,7 @@ def _entry(
     return ActivitySessionRead(
         session_id=row.id,
         user=ActivityUser(id=row.user_id, name=user_name),
-        item=_item(row, item),
+        item=_item(row, item, secret),
         source=row.source,
         source_name=row.source_name,
         client=row.client,
@@ -148,7 +148,7 @@ def _entry(
     )
 
 
-def _item(row: PlaySession, item: lookup.MediaItem | None) -> ActivityItem:
+def _item(row: PlaySession, item: lookup.MediaItem | None, secret: str) -> ActivityItem:
     if item is None:
         return ActivityItem(
             media_type=row.media_type,
@@ -166,6 +166,7 @@ def _item(row: PlaySession, item: lookup.MediaItem | None) -> ActivityItem:
         parent_title=parent.name if parent is not None else None,
         year=item.year,
         image_url=ARTWORK_ROUTE.format(session_id=row.id) if item.artwork_path else None,
+        artwork=(artwork_urls.urls_for(secret, item.kind, item.id) if item.artwork_path else None),
     )
 
 

@@ -75,3 +75,23 @@ class PlayEvent(UUIDPrimaryKey, Base):
     position_ms: Mapped[int] = mapped_column(BigInteger)
     occurred_at: Mapped[datetime]
     received_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class PlayedMark(Base):
+    """A user's own "mark played / unplayed" on an item (the item page's action), 0020.
+
+    Marking played also records a finished play (history, statistics and scrobbling see it, as
+    Trakt's "mark watched" does); marking unplayed keeps the history (it is history) and hides
+    the item from "continue" and from the played state until the next play after
+    ``unplayed_at``."""
+
+    __tablename__ = "played_marks"
+    __table_args__ = {"schema": "shared"}
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("shared.users.id", ondelete="CASCADE"), primary_key=True
+    )
+    media_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    media_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    played_at: Mapped[datetime | None]
+    unplayed_at: Mapped[datetime | None]

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from revenge.core.artwork_urls import Artwork
 from revenge.core.types import SaneAwareDatetime, SaneDatetime, Text
 
 
@@ -46,12 +47,97 @@ class HistoryEntry(BaseModel):
     session_id: uuid.UUID
     media_type: Text
     media_id: uuid.UUID
+    # The display title ("Dark S01E02 – Lies"); None when the item has left the library.
     title: Text | None
+    # The second line of the player's pages ("Dark S01E02", "Massive Attack – Mezzanine").
+    subtitle: Text | None = None
+    artwork: Artwork | None = None
     started_at: SaneDatetime
     ended_at: SaneDatetime
     played_ms: int
     client: Text | None
     device: Text | None
+
+
+# --- playing in the browser ----------------------------------------------------------------------
+
+PlayableType = Literal["movie", "episode", "track"]
+
+
+class PlaybackFile(BaseModel):
+    """What the browser needs to know whether it can play the file itself."""
+
+    # What the stream's Content-Type says: the scanner's type, else a guess from the name.
+    mime_type: Text
+    container: Text | None
+    video_codec: Text | None
+    audio_codec: Text | None
+    width: int | None
+    height: int | None
+    size_bytes: int
+
+
+class PlaybackInfo(BaseModel):
+    media_type: PlayableType
+    media_id: uuid.UUID
+    # Its own title ("Lies"); the series or artist and album are the subtitle.
+    title: Text
+    subtitle: Text | None
+    duration_ms: int | None
+    file: PlaybackFile
+    # ``/api/v1/stream/{file_id}?t=…``: for ``<video src>``/``<audio src>`` (no login header
+    # needed; the token is this user's, for this file, until ``stream_expires_at``).
+    stream_url: Text
+    stream_expires_at: SaneDatetime
+    # Where to resume; None when never started, finished (last 5 %), under 30 s in, or marked
+    # played or unplayed since.
+    resume_position_ms: int | None
+    # A counted play since the item was last marked unplayed, or marked played.
+    played: bool
+    # Every counted play of the item by this user (marking unplayed keeps them).
+    play_count: int
+    artwork: Artwork | None
+
+
+class PlayedState(BaseModel):
+    played: bool
+    play_count: int
+
+
+class HomeEntry(BaseModel):
+    media_type: PlayableType
+    media_id: uuid.UUID
+    title: Text
+    subtitle: Text | None
+    # Where the play stopped (continue) or ended (recent plays).
+    position_ms: int
+    duration_ms: int | None
+    last_played_at: SaneDatetime
+    artwork: Artwork | None
+
+
+class AddedEntry(BaseModel):
+    media_type: Literal["movie", "series", "album"]
+    media_id: uuid.UUID
+    title: Text
+    subtitle: Text | None
+    year: int | None
+    # A movie's or album's arrival; a series' newest episode's.
+    added_at: SaneDatetime
+    artwork: Artwork | None
+
+
+class HomeRead(BaseModel):
+    """The web app's start page, all of it the caller's own (no other user's plays)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    # Started and not finished, most recently heard first (at most 20).
+    continue_: list[HomeEntry] = Field(alias="continue")
+    # The last counted play of each of the 20 items played most recently, newest first.
+    recent_plays: list[HomeEntry]
+    # The 20 newest movies, series (by newest episode) and albums.
+    recently_added: list[AddedEntry]
 
 
 # --- live activity (admins) ----------------------------------------------------------------------
@@ -75,6 +161,8 @@ class ActivityItem(BaseModel):
     # The poster or cover (an episode's falls back to its series', a track's to its album's);
     # fetched with the caller's token like any other route.
     image_url: Text | None
+    # The same picture as signed URLs an <img> loads without the token; null without one.
+    artwork: Artwork | None = None
 
 
 class ActivitySessionRead(BaseModel):

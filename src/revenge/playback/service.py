@@ -20,7 +20,9 @@ from revenge.core.config import PlayRuleSettings, Settings
 from revenge.core.deps import Principal
 from revenge.core.errors import Conflict, NotFound, Unprocessable
 from revenge.core.media import MediaType
+from revenge.library import lookup
 from revenge.library import service as library
+from revenge.playback import describe
 from revenge.playback import repository as repo
 from revenge.playback.models import PlayEvent, PlaySession
 from revenge.playback.rules import meets_play_rule
@@ -382,23 +384,39 @@ async def get_session(session: AsyncSession, session_id: uuid.UUID) -> PlaySessi
 
 
 async def history(
-    session: AsyncSession, principal: Principal, limit: int, offset: int
+    session: AsyncSession,
+    principal: Principal,
+    settings: Settings,
+    limit: int,
+    offset: int,
+    *,
+    media_type: str | None = None,
+    media_id: uuid.UUID | None = None,
 ) -> tuple[list[HistoryEntry], int]:
-    """The caller's finished plays that count, newest first."""
-    rows, total = await repo.counted_plays(session, principal.id, limit, offset)
-    titles = await library.describe_items(session, [(p.media_type, p.media_id) for p in rows])
-    entries = [
-        HistoryEntry(
-            session_id=p.id,
-            media_type=p.media_type,
-            media_id=p.media_id,
-            title=titles.get((p.media_type, p.media_id)),
-            started_at=p.started_at,
-            ended_at=p.ended_at or p.last_event_at,
-            played_ms=p.played_ms,
-            client=p.client,
-            device=p.device,
+    """The caller's finished plays that count (of one media type or item, if asked), newest
+    first."""
+    rows, total = await repo.counted_plays(
+        session, principal.id, limit, offset, media_type=media_type, media_id=media_id
+    )
+    items = await lookup.resolve(
+        session, [lookup.MediaRef.of(p.media_type, p.media_id) for p in rows]
+    )
+    entries = []
+    for p in rows:
+        item = items.get(lookup.MediaRef.of(p.media_type, p.media_id))
+        entries.append(
+            HistoryEntry(
+                session_id=p.id,
+                media_type=p.media_type,
+                media_id=p.media_id,
+                title=item.display_title if item is not None else None,
+                subtitle=describe.subtitle(item) if item is not None else None,
+                artwork=describe.artwork(settings.secret, item),
+                started_at=p.started_at,
+                ended_at=p.ended_at or p.last_event_at,
+                played_ms=p.played_ms,
+                client=p.client,
+                device=p.device,
+            )
         )
-        for p in rows
-    ]
     return entries, total

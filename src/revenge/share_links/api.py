@@ -16,9 +16,9 @@ from fastapi.responses import FileResponse
 
 from revenge.core.deps import AppSettings, CurrentUser, DbSession, client_ip
 from revenge.core.errors import AppError, problem_response, problem_responses
+from revenge.core.http_ranges import FileRangeResponse
 from revenge.core.pagination import Page, PageParams, page_params
 from revenge.share_links import access, public, service
-from revenge.share_links.ranges import FileRangeResponse
 from revenge.share_links.schemas import (
     GrantCreate,
     GrantCreated,
@@ -42,9 +42,12 @@ AccessParam = Annotated[
 
 @router.get("/users/me/grants", response_model=Page[GrantRead], responses=problem_responses(401))
 async def list_my_grants(
-    user: CurrentUser, session: DbSession, page: PageParams = Depends(page_params)
+    user: CurrentUser,
+    session: DbSession,
+    settings: AppSettings,
+    page: PageParams = Depends(page_params),
 ) -> Page[GrantRead]:
-    items, total = await service.list_grants(session, user, page.limit, page.offset)
+    items, total = await service.list_grants(session, settings, user, page.limit, page.offset)
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 

@@ -12,7 +12,6 @@ import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import formatdate
 
 import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,23 +23,18 @@ from revenge.core.errors import (
     Forbidden,
     Gone,
     NotFound,
-    RangeNotSatisfiable,
     RateLimited,
 )
+from revenge.core.http_ranges import ByteRange, range_for
 from revenge.core.media import MediaType
 from revenge.core.security import keyed_digest, token_digest, verify_password_async
 from revenge.library import lookup
+from revenge.library import service as library
 from revenge.share_links import access, repository
 from revenge.share_links.models import MediaGrant
-from revenge.share_links.ranges import (
-    ByteRange,
-    UnsatisfiableRange,
-    entity_tag,
-    if_range_allows,
-    parse_range,
-)
 from revenge.share_links.schemas import SharedItem, SharePage, UnlockResult
 from revenge.share_links.state import grant_state, views_left
+from revenge.users import lookup as users
 
 
 @dataclass(frozen=True)
@@ -95,7 +89,34 @@ async def _count_view(
     return access.issue(settings.secret, grant.id, settings.share.access_ttl_seconds)
 
 
-def _shared(item: lookup.MediaItem) -> SharedItem:
+async def _sharer(session: AsyncSession, grant: MediaGrant) -> str | None:
+    """The name the page gives the person who shared: their display name, or None (the page
+    then says "someone"). Never the username or email address: a login name is half of a
+    credential, and the link may travel further than the person it was made for."""
+    owner = (await users.users_by_id(session, [grant.created_by])).get(grant.created_by)
+    return owner.display_name if owner is not None and owner.display_name else None
+
+
+_OVERVIEW_KINDS = {
+    MediaType.movie: library.ItemKind.movies,
+    MediaType.series: library.ItemKind.series,
+}
+
+
+async def _overview(session: AsyncSession, ref: lookup.MediaRef) -> str | None:
+    """A movie's or series' plot summary (the other kinds have none)."""
+    kind = _OVERVIEW_KINDS.get(ref.media_type)
+    if kind is None:
+        return None
+    try:
+        read = await library.get_item(session, kind, ref.id, show_paths=False)
+    except NotFound:
+        return None
+    overview = getattr(read, "overview", None)
+    return str(overview) if overview else None
+
+
+def _shared(item: lookup.MediaItem, overview: str | None = None) -> SharedItem:
     """What a share page may show of an item: no paths, no owners, no library internals. The
     title is the item's own; the series (of an episode) or artist (of an album or track) is
     the subtitle."""
@@ -116,6 +137,7 @@ def _shared(item: lookup.MediaItem) -> SharedItem:
         duration_ms=item.duration_ms,
         season_number=season_number,
         number=number,
+        overview=overview,
     )
 
 
@@ -134,9 +156,11 @@ async def open_page(
     has_access = access.is_valid(settings.secret, grant.id, access_token)
     if not has_access and grant_state(grant) == "used_up":
         raise _refuse(session, grant, visitor, "used_up")
+    shared_by = await _sharer(session, grant)
     if grant.requires_password and not has_access:
         return SharePage(
             media_type=grant.media_type,
+            shared_by=shared_by,
             requires_password=True,
             unlocked=False,
             expires_at=grant.expires_at,
@@ -154,12 +178,13 @@ async def open_page(
     items = await lookup.children(session, ref)
     return SharePage(
         media_type=grant.media_type,
+        shared_by=shared_by,
         requires_password=grant.requires_password,
         unlocked=True,
         expires_at=grant.expires_at,
         views_left=views_left(grant),
         allow_download=grant.allow_download,
-        item=_shared(item),
+        item=_shared(item, await _overview(session, ref)),
         items=[_shared(child) for child in items],
         has_artwork=item.artwork_path is not None,
         access_token=token_out,
@@ -257,20 +282,9 @@ async def prepare_stream(
         stat = os.stat(path)
     except OSError:
         raise NotFound("share_link.file_missing") from None
-    etag = entity_tag(row.id.hex, stat)
-    last_modified = formatdate(stat.st_mtime, usegmt=True)
-    try:
-        byte_range = (
-            parse_range(range_header, stat.st_size)
-            if if_range_allows(if_range, etag, last_modified)
-            else None
-        )
-    except UnsatisfiableRange:
-        raise RangeNotSatisfiable(
-            "share_link.range_not_satisfiable",
-            headers={"Content-Range": f"bytes */{stat.st_size}"},
-            size=stat.st_size,
-        ) from None
+    etag, byte_range = range_for(
+        row.id.hex, stat, range_header, if_range, error_code="share_link.range_not_satisfiable"
+    )
     new_access = None
     if not has_access:
         new_access = await _count_view(session, settings, grant, visitor, "stream_started")

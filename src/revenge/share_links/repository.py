@@ -57,6 +57,28 @@ async def grants_of_owner(
     return list(rows), int(total)
 
 
+# Log outcomes that mean someone got in; refusals and wrong passwords are not openings.
+OPENED_OUTCOMES = ("opened", "unlocked", "stream_started")
+
+
+async def last_openings(
+    session: AsyncSession, grant_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, datetime]:
+    """When each of ``grant_ids`` was last opened, from the access log: one grouped statement
+    for a page of links (the log's (grant_id, at) index serves it)."""
+    if not grant_ids:
+        return {}
+    rows = await session.execute(
+        select(MediaGrantAccess.grant_id, func.max(MediaGrantAccess.at))
+        .where(
+            MediaGrantAccess.grant_id.in_(grant_ids),
+            MediaGrantAccess.outcome.in_(OPENED_OUTCOMES),
+        )
+        .group_by(MediaGrantAccess.grant_id)
+    )
+    return {grant_id: at for grant_id, at in rows}
+
+
 # The view limit is enforced by this single statement: PostgreSQL's row lock serialises
 # concurrent openers, and each re-checks the condition on the row it finally updates, so a
 # 10-view link opens exactly 10 times however many requests race.

@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from revenge.core.artwork_urls import Artwork
 from revenge.core.types import SaneAwareDatetime, SaneDatetime, Text
 
 ShareableType = Literal["movie", "episode", "series", "track", "album"]
@@ -42,6 +43,20 @@ class GrantRead(BaseModel):
     description: Text | None
     revoked_at: SaneDatetime | None
     last_viewed_at: SaneDatetime | None
+    last_opened_at: SaneDatetime | None = Field(
+        None,
+        description="When someone last got in: opened the page, unlocked it or started a stream "
+        "(from the link's access log; refused attempts do not count).",
+    )
+    ended_at: SaneDatetime | None = Field(
+        None,
+        description="When a link that no longer works stopped working: revoked, expired or its "
+        "last view used; null while it is active. A dead link's `expires_at` may lie in the "
+        "future (revoked or used up before), so show this instead.",
+    )
+    artwork: Artwork | None = Field(
+        None, description="Signed poster/cover URLs of the shared item; null without artwork."
+    )
     created_at: SaneDatetime
 
 
@@ -62,6 +77,7 @@ class SharedItem(BaseModel):
     duration_ms: int | None = None
     season_number: int | None = None
     number: int | None = None
+    overview: Text | None = Field(None, description="A movie's or series' plot summary.")
 
 
 class SharePage(BaseModel):
@@ -69,6 +85,12 @@ class SharePage(BaseModel):
     that a password is needed, the kind of item and the link's limits."""
 
     media_type: Text
+    shared_by: Text | None = Field(
+        None,
+        description="Who shared it: their display name, or null when they have none (the page "
+        'then says "someone"). Never the username or email address. Shown before unlocking '
+        "too, so the visitor knows whom to ask for the password.",
+    )
     requires_password: bool
     unlocked: bool
     expires_at: SaneDatetime | None

@@ -7,12 +7,12 @@ The public side (open, unlock, stream, artwork) is ``public.py``; a grant's stat
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from revenge.core import clock
+from revenge.core import artwork_urls, clock
 from revenge.core.config import Settings
 from revenge.core.deps import Principal
 from revenge.core.errors import Forbidden, NotFound, Unprocessable
@@ -22,7 +22,7 @@ from revenge.library import lookup
 from revenge.share_links import repository
 from revenge.share_links.models import MediaGrant
 from revenge.share_links.schemas import GrantCreate, GrantCreated, GrantRead
-from revenge.share_links.state import grant_state, views_left
+from revenge.share_links.state import ended_at, grant_state, views_left
 
 log = structlog.get_logger(__name__)
 
@@ -32,13 +32,20 @@ TOKEN_BYTES = 32  # 256 bits from `secrets`
 _EXPIRY_SLACK = timedelta(minutes=5)
 
 
-def _read(grant: MediaGrant, title: str | None) -> GrantRead:
+def _read(
+    grant: MediaGrant,
+    settings: Settings,
+    item: lookup.MediaItem | None,
+    last_opened_at: datetime | None = None,
+) -> GrantRead:
+    now = clock.utcnow()
+    has_artwork = item is not None and item.artwork_path is not None
     return GrantRead(
         id=grant.id,
         media_type=grant.media_type,
         media_id=grant.media_id,
-        title=title,
-        state=grant_state(grant),
+        title=item.display_title if item is not None else None,
+        state=grant_state(grant, now),
         expires_at=grant.expires_at,
         max_views=grant.max_views,
         current_views=grant.current_views,
@@ -48,6 +55,13 @@ def _read(grant: MediaGrant, title: str | None) -> GrantRead:
         description=grant.description,
         revoked_at=grant.revoked_at,
         last_viewed_at=grant.last_viewed_at,
+        last_opened_at=last_opened_at,
+        ended_at=ended_at(grant, now),
+        artwork=(
+            artwork_urls.urls_for(settings.secret, grant.media_type, grant.media_id)
+            if has_artwork
+            else None
+        ),
         created_at=grant.created_at,
     )
 
@@ -93,7 +107,7 @@ async def create_grant(
     session.add(grant)
     await session.flush()
     await session.refresh(grant)
-    read = _read(grant, item.display_title)
+    read = _read(grant, settings, item)
     log.info("share_link.created", grant_id=str(grant.id), media_type=grant.media_type)
     return GrantCreated(
         **read.model_dump(),
@@ -103,12 +117,19 @@ async def create_grant(
 
 
 async def list_grants(
-    session: AsyncSession, user: Principal, limit: int, offset: int
+    session: AsyncSession, settings: Settings, user: Principal, limit: int, offset: int
 ) -> tuple[list[GrantRead], int]:
+    """A page of the caller's links, newest first: one resolver call for the items (titles,
+    whether there is artwork) and one grouped query for when each was last opened."""
     grants, total = await repository.grants_of_owner(session, user.id, limit, offset)
     refs = [lookup.MediaRef.of(g.media_type, g.media_id) for g in grants]
-    titles = await lookup.display_titles(session, refs)
-    return [_read(g, titles.get(ref)) for g, ref in zip(grants, refs, strict=True)], total
+    items = await lookup.resolve(session, refs)
+    opened = await repository.last_openings(session, [g.id for g in grants])
+    reads = [
+        _read(g, settings, items.get(ref), opened.get(g.id))
+        for g, ref in zip(grants, refs, strict=True)
+    ]
+    return reads, total
 
 
 async def revoke_grant(session: AsyncSession, user: Principal, grant_id: uuid.UUID) -> None:

@@ -1,16 +1,16 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from revenge.core.deps import AdminUser, DbSession
 from revenge.core.errors import problem_responses
-from revenge.core.pagination import Page, PageParams, page_params
+from revenge.core.pagination import PageParams, page_params
 from revenge.system import service
-from revenge.system.schemas import Health, JobRead
+from revenge.system.schemas import Health, JobFacets, JobPage
 
 ops_router = APIRouter(tags=["operations"])
 router = APIRouter(tags=["admin"], responses=problem_responses(401, 403))
@@ -38,13 +38,35 @@ async def metrics() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
-@router.get("/admin/jobs", response_model=Page[JobRead])
+@router.get("/admin/jobs", response_model=JobPage)
 async def list_jobs(
     admin: AdminUser,
     session: DbSession,
     status: JobStatus | None = None,
-    task: str | None = None,
+    task: Annotated[str | None, Query(max_length=128)] = None,
+    queue: Annotated[str | None, Query(max_length=128)] = None,
+    routine: Annotated[
+        bool,
+        Query(description="include the periodic sweeps that succeeded (left out by default)"),
+    ] = False,
     page: PageParams = Depends(page_params),
-) -> Page[JobRead]:
-    items, total = await service.list_jobs(session, status, task, page.limit, page.offset)
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+) -> JobPage:
+    """Jobs, newest first, with when each ran and for how long."""
+    items, total, hidden = await service.list_jobs(
+        session,
+        status=status,
+        task=task,
+        queue=queue,
+        routine=routine,
+        limit=page.limit,
+        offset=page.offset,
+    )
+    return JobPage(
+        items=items, total=total, limit=page.limit, offset=page.offset, routine_hidden=hidden
+    )
+
+
+@router.get("/admin/jobs/facets", response_model=JobFacets)
+async def job_facets(admin: AdminUser, session: DbSession) -> JobFacets:
+    """The task and queue names the job list can be filtered by."""
+    return await service.job_facets(session)

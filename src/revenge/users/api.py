@@ -12,6 +12,7 @@ from revenge.users.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyRead,
+    GeneratedPassword,
     LoginRequest,
     RefreshRequest,
     TokenPair,
@@ -111,6 +112,17 @@ async def admin_update_user(
     user_id: uuid.UUID, body: UserAdminUpdate, admin: AdminUser, session: DbSession
 ) -> UserRead:
     return UserRead.model_validate(await service.admin_update_user(session, admin, user_id, body))
+
+
+@router.post(
+    "/admin/users/{user_id}/reset-password", response_model=GeneratedPassword, responses=ERRORS
+)
+async def admin_reset_password(
+    user_id: uuid.UUID, admin: AdminUser, session: DbSession
+) -> GeneratedPassword:
+    """A new generated password, shown only in this answer. The user's logins end, and the web
+    app asks them to choose their own password at the next sign-in."""
+    return GeneratedPassword(password=await service.reset_password(session, admin, user_id))
 
 
 @router.delete("/admin/users/{user_id}", status_code=204, responses=ERRORS)

@@ -26,6 +26,11 @@ class User(UUIDPrimaryKey, Timestamps, Base):
     locale: Mapped[str | None] = mapped_column(String(16))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     last_login_at: Mapped[datetime | None]
+    # Set for a password the server generated (the first admin's, a reset by an admin): the
+    # web app asks for a new one at the next sign-in; cleared when the user sets their own.
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="false"
+    )
 
 
 class AuthSession(UUIDPrimaryKey, Timestamps, Base):

@@ -27,12 +27,12 @@ async def list_users(session: AsyncSession, limit: int, offset: int) -> tuple[li
 
 
 async def count_admins(session: AsyncSession) -> int:
+    """Active admins, their rows locked until the transaction ends: two admins demoting each
+    other at once wait for one another, and the second sees that only one admin is left."""
     result = await session.execute(
-        select(func.count())
-        .select_from(User)
-        .where(User.is_admin.is_(True), User.is_active.is_(True))
+        select(User.id).where(User.is_admin.is_(True), User.is_active.is_(True)).with_for_update()
     )
-    return result.scalar_one()
+    return len(result.all())
 
 
 async def get_session_by_access(

@@ -191,6 +191,7 @@ async def update_me(session: AsyncSession, principal: Principal, changes: UserUp
         ):
             raise Forbidden("auth.wrong_current_password")
         user.password_hash = await hash_password_async(changes.new_password or "")
+        user.must_change_password = False  # their own password now
         # Every other login ends: a password change is often a reaction to a leak. This one
         # keeps its access token until it expires, but its refresh token ends too, so no
         # token issued before the change outlives it. API keys stay (README "Security").
@@ -280,6 +281,9 @@ async def admin_update_user(
     losing_admin = data.get("is_admin") is False or data.get("is_active") is False
     if losing_admin and user.is_admin and await repository.count_admins(session) <= 1:
         raise Conflict("users.last_admin")
+    # An admin cannot lock themselves out; another admin can.
+    if losing_admin and user.id == admin.id:
+        raise Conflict("users.cannot_change_self")
     if data.get("password"):
         user.password_hash = await hash_password_async(data.pop("password"))
         await repository.revoke_user_sessions(session, user.id, clock.utcnow())
@@ -291,6 +295,27 @@ async def admin_update_user(
         await repository.revoke_user_sessions(session, user.id, clock.utcnow())
     await session.flush()
     return user
+
+
+def generate_password() -> str:
+    """A password for someone to type once and then replace: 16 URL-safe characters."""
+    return secrets.token_urlsafe(12)
+
+
+async def reset_password(session: AsyncSession, admin: Principal, user_id: uuid.UUID) -> str:
+    """A new generated password for ``user_id``, returned once; their logins end and the web app
+    asks them for a password of their own at the next sign-in."""
+    user = await _get_user_or_404(session, user_id)
+    if user.id == admin.id:
+        # Resetting would end the admin's own session; their profile changes their password.
+        raise Conflict("users.cannot_reset_self")
+    password = generate_password()
+    user.password_hash = await hash_password_async(password)
+    user.must_change_password = True
+    await repository.revoke_user_sessions(session, user.id, clock.utcnow())
+    await session.flush()
+    log.info("users.password_reset", user_id=str(user.id), by=str(admin.id))
+    return password
 
 
 async def delete_user(session: AsyncSession, admin: Principal, user_id: uuid.UUID) -> None:
@@ -333,7 +358,11 @@ async def delete_api_key(session: AsyncSession, principal: Principal, key_id: uu
 
 
 async def ensure_first_admin(session: AsyncSession, settings: Settings) -> str | None:
-    """Create the first admin when there is no user yet; returns a generated password, if any."""
+    """Create the first admin when there is no user yet; returns a generated password, if any.
+
+    A generated password must be changed at the first sign-in (``must_change_password``); one
+    from the settings was chosen by the operator and stays.
+    """
     if (await repository.list_users(session, 1, 0))[1] > 0:
         return None
     username = settings.admin_username or "admin"
@@ -341,6 +370,10 @@ async def ensure_first_admin(session: AsyncSession, settings: Settings) -> str |
     if settings.admin_password is not None:
         password = settings.admin_password.get_secret_value()
     else:
-        password = generated = secrets.token_urlsafe(12)
-    await create_user(session, UserCreate(username=username, password=password, is_admin=True))
+        password = generated = generate_password()
+    user = await create_user(
+        session, UserCreate(username=username, password=password, is_admin=True)
+    )
+    user.must_change_password = generated is not None
+    await session.flush()
     return generated

@@ -2,14 +2,56 @@
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import httpx2 as httpx
 
 from revenge.content_requests.metadata.base import ExternalItem, UnknownExternalId, year_of
+from revenge.core.config import get_settings
 from revenge.core.http import RetryableError, classify_status, new_client
 
 _PATHS = {"movie": "movie", "tv": "tv"}
+DiscoverList = Literal["popular", "upcoming"]
+# TMDB's lists behind "popular" and "upcoming": TV has no "upcoming", its nearest is the
+# series with an episode airing in the coming week.
+_LISTS = {
+    ("movie", "popular"): "movie/popular",
+    ("movie", "upcoming"): "movie/upcoming",
+    ("tv", "popular"): "tv/popular",
+    ("tv", "upcoming"): "tv/on_the_air",
+}
+# TMDB serves at most 500 pages of any list.
+MAX_PAGE = 500
+# Posters are served by TMDB's image CDN (REVENGE_TMDB_IMAGE_URL), never through its API.
+# Only a plain TMDB file path makes a URL: a client's own description (no provider set up)
+# must not point other users' browsers at any address.
+_POSTER_PATH = re.compile(r"/[A-Za-z0-9_-]{1,100}\.(?:jpg|jpeg|png|webp)")
+
+
+def poster_url(poster_path: str | None) -> str | None:
+    """The poster's address at TMDB for ``poster_path`` (``/abc.jpg``), else None."""
+    if poster_path and _POSTER_PATH.fullmatch(poster_path):
+        return get_settings().metadata.tmdb_image_url.rstrip("/") + poster_path
+    return None
+
+
+@dataclass(frozen=True)
+class DiscoverPage:
+    items: list[ExternalItem]
+    page: int
+    total_pages: int
+
+
+@dataclass(frozen=True)
+class SeasonFacts:
+    """One season as TMDB lists it on the series (0 = specials)."""
+
+    number: int
+    name: str | None
+    episode_count: int | None
+    air_date: str | None
 
 
 class TmdbProvider:
@@ -56,6 +98,38 @@ class TmdbProvider:
             {"query": query, "page": "1", "include_adult": "false"},
         )
         return [_item(media_type, result) for result in body.get("results", [])]
+
+    async def discover(self, media_type: str, which: DiscoverList, page: int = 1) -> DiscoverPage:
+        """One page of TMDB's popular or upcoming movies or series."""
+        body = await self._get(
+            _LISTS[(media_type, which)], {"page": str(page), "include_adult": "false"}
+        )
+        items = [_item(media_type, result) for result in body.get("results") or []]
+        total = body.get("total_pages")
+        return DiscoverPage(
+            items=items,
+            page=int(body.get("page") or page),
+            total_pages=min(int(total), MAX_PAGE) if isinstance(total, int) else 1,
+        )
+
+    async def seasons(self, external_id: str) -> tuple[ExternalItem, list[SeasonFacts]]:
+        """A series and its seasons (in TMDB's order, specials first when it has them)."""
+        if not external_id.isdigit():
+            raise UnknownExternalId("TMDB ids are numbers", status_code=400)
+        body = await self._get(f"tv/{external_id}", {"append_to_response": "external_ids"})
+        seasons = [
+            SeasonFacts(
+                number=int(season["season_number"]),
+                name=season.get("name") or None,
+                episode_count=season.get("episode_count")
+                if isinstance(season.get("episode_count"), int)
+                else None,
+                air_date=season.get("air_date") or None,
+            )
+            for season in body.get("seasons") or []
+            if isinstance(season.get("season_number"), int) and season["season_number"] >= 0
+        ]
+        return _item("tv", body), seasons
 
     async def aclose(self) -> None:
         await self._client.aclose()

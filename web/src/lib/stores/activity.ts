@@ -56,12 +56,10 @@ export function createActivityFeed(client: ApiClient, options: ActivityFeedOptio
   const sleep = options.sleep ?? defaultSleep;
   const now = options.now ?? (() => Date.now());
   const state = writable<ActivityState>({ activity: null, receivedAt: 0, mode: 'connecting', error: null });
-  const artwork = new Map<string, Promise<string | null>>();
   let controller: AbortController | null = null;
 
   function received(activity: Activity, mode: ActivityState['mode'] | null): void {
     state.update((s) => ({ activity, receivedAt: now(), mode: mode ?? s.mode, error: null }));
-    forgetArtwork(new Set(activity.items.map((item) => item.session_id)));
   }
 
   async function refresh(signal?: AbortSignal): Promise<void> {
@@ -132,35 +130,6 @@ export function createActivityFeed(client: ApiClient, options: ActivityFeedOptio
   function stop(): void {
     controller?.abort();
     controller = null;
-    forgetArtwork(new Set());
-  }
-
-  /**
-   * The poster or cover of a session's item as an object URL (an <img> cannot send the token),
-   * fetched once per session while it is listed; null when there is none.
-   */
-  function artworkOf(session: ActivitySession): Promise<string | null> {
-    if (!session.item.image_url) return Promise.resolve(null);
-    let url = artwork.get(session.session_id);
-    if (!url) {
-      url = client
-        .GET('/api/v1/admin/activity/{session_id}/artwork', {
-          params: { path: { session_id: session.session_id } },
-          parseAs: 'blob',
-        })
-        .then(({ data, response }) => (response.ok && data ? URL.createObjectURL(data as Blob) : null))
-        .catch(() => null);
-      artwork.set(session.session_id, url);
-    }
-    return url;
-  }
-
-  function forgetArtwork(keep: Set<string>): void {
-    for (const [sessionId, url] of artwork) {
-      if (keep.has(sessionId)) continue;
-      artwork.delete(sessionId);
-      void url.then((objectUrl) => objectUrl && URL.revokeObjectURL(objectUrl));
-    }
   }
 
   return {
@@ -168,6 +137,5 @@ export function createActivityFeed(client: ApiClient, options: ActivityFeedOptio
     start,
     stop,
     refresh,
-    artworkOf,
   };
 }

@@ -12,6 +12,8 @@ from starlette.background import BackgroundTask
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from revenge.core.errors import RangeNotSatisfiable
+
 # Large reads: one thread hop per MiB keeps the per-chunk overhead small next to the copy.
 CHUNK_SIZE = 1024 * 1024
 
@@ -70,6 +72,40 @@ def entity_tag(file_id_hex: str, stat: os.stat_result) -> str:
     return f'"{file_id_hex[:12]}-{stat.st_size:x}-{stat.st_mtime_ns:x}"'
 
 
+def range_for(
+    file_id_hex: str,
+    stat: os.stat_result,
+    range_header: str | None,
+    if_range: str | None,
+    *,
+    error_code: str,
+) -> tuple[str, ByteRange | None]:
+    """The file's entity tag and the one range to send (None: the whole file), honouring
+    If-Range; an unsatisfiable range raises ``RangeNotSatisfiable(error_code)`` with the
+    ``Content-Range: bytes */size`` the 416 answer must carry."""
+    etag = entity_tag(file_id_hex, stat)
+    last_modified = formatdate(stat.st_mtime, usegmt=True)
+    try:
+        if not if_range_allows(if_range, etag, last_modified):
+            return etag, None
+        return etag, parse_range(range_header, stat.st_size)
+    except UnsatisfiableRange:
+        raise RangeNotSatisfiable(
+            error_code, headers={"Content-Range": f"bytes */{stat.st_size}"}, size=stat.st_size
+        ) from None
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether ``If-None-Match`` names ``etag``: weak comparison (RFC 9110 §13.1.2), as a
+    compressed answer's tag is weakened (``W/"…"``) and a proxy may weaken it too."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    tags = (tag.strip().removeprefix("W/") for tag in if_none_match.split(","))
+    return etag.removeprefix("W/") in tags
+
+
 def if_range_allows(if_range: str | None, etag: str, last_modified: str) -> bool:
     """If-Range: the range applies only while the representation is unchanged (strong match)."""
     if if_range is None:
@@ -85,7 +121,7 @@ class FileRangeResponse(Response):
 
     Uses the ASGI ``http.response.pathsend`` extension (sendfile in the server) for whole files
     when the server offers it; otherwise 1 MiB ``os.pread`` chunks read in a worker thread.
-    Stops reading as soon as the client goes away.
+    Stops reading as soon as the client goes away. A HEAD request gets the headers only.
     """
 
     def __init__(
@@ -122,7 +158,10 @@ class FileRangeResponse(Response):
         await send(
             {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
         )
-        if self.byte_range is None and "http.response.pathsend" in scope.get("extensions", {}):
+        if scope.get("method") == "HEAD":
+            # The headers say what a GET would send (length, range, ETag); no body, no read.
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        elif self.byte_range is None and "http.response.pathsend" in scope.get("extensions", {}):
             await send({"type": "http.response.pathsend", "path": self.path})
         else:
             async with anyio.create_task_group() as group:
